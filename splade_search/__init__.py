@@ -1,0 +1,35 @@
+"""splade-search: learned sparse retrieval (SPLADE, inference-free SPLADE, CSR) — train, index, search, evaluate.
+
+Importing the package is cheap: torch and transformers load only when a model class is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "SparseEncoder": "splade_search.encoder",
+    "SimilarityFunction": "splade_search.similarity",
+    "MLMTransformer": "splade_search.modules",
+    "SpladePooling": "splade_search.modules",
+    "SparseStaticEmbedding": "splade_search.modules",
+    "SparseAutoEncoder": "splade_search.modules",
+    "Router": "splade_search.modules",
+    "Transformer": "splade_search.modules",
+    "Pooling": "splade_search.modules",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'splade_search' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

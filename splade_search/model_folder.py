@@ -1,0 +1,144 @@
+"""Read and write SparseEncoder folders in the sentence-transformers layout.
+
+Writes the v5 layout (``modules.json``, ``config_sentence_transformers.json``, one folder per module,
+the first input module in the root) and reads v5 and v6 folders, plain Hugging Face checkpoints
+(masked LM -> SPLADE, any other encoder -> CSR) and dense sentence-transformers folders (-> CSR).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelFormatError
+from .modules.base import Module, read_json
+
+MODULES_FILE = "modules.json"
+ST_CONFIG_FILE = "config_sentence_transformers.json"
+
+
+@dataclass
+class FolderConfig:
+    """The encoder-level settings kept in ``config_sentence_transformers.json``."""
+
+    prompts: dict[str, str] = field(default_factory=dict)
+    default_prompt_name: str | None = None
+    similarity_fn_name: str | None = None
+    model_type: str = "SparseEncoder"
+
+
+def module_folder(idx: int, module: Module) -> str:
+    """Relative folder of the module at position ``idx``: the root for the first input module."""
+    return "" if idx == 0 and module.save_in_root else f"{idx}_{type(module).__name__}"
+
+
+def save_folder(modules: list[Module], path: str, config: FolderConfig, versions: dict[str, str], safe_serialization: bool = True) -> None:
+    """Write modules and configs to ``path`` atomically: a failure leaves no half-written model."""
+    from .modules.registry import write_name
+
+    target = Path(path).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        entries = []
+        for idx, module in enumerate(modules):
+            sub = module_folder(idx, module)
+            module.save(str(staging / sub) if sub else str(staging), safe_serialization=safe_serialization)
+            entries.append({"idx": idx, "name": str(idx), "path": sub, "type": write_name(module)})
+        _write_json(staging / MODULES_FILE, entries)
+        _write_json(
+            staging / ST_CONFIG_FILE,
+            {
+                "model_type": config.model_type,
+                "__version__": versions,
+                "prompts": config.prompts,
+                "default_prompt_name": config.default_prompt_name,
+                "similarity_fn_name": config.similarity_fn_name,
+            },
+        )
+        _replace_folder(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2)
+
+
+def _replace_folder(staging: Path, target: Path) -> None:
+    """Swap ``staging`` into ``target``, keeping any files of ``target`` the model did not write."""
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    for item in staging.iterdir():
+        dest = target / item.name
+        if dest.is_dir() and not dest.is_symlink():
+            shutil.rmtree(dest)
+        os.replace(item, dest)
+
+
+def load_folder_config(path: Path) -> FolderConfig | None:
+    """The ``config_sentence_transformers.json`` settings, or None when the file is absent."""
+    file = path / ST_CONFIG_FILE
+    if not file.exists():
+        return None
+    data = read_json(str(file))
+    return FolderConfig(
+        prompts=dict(data.get("prompts") or {}),
+        default_prompt_name=data.get("default_prompt_name"),
+        similarity_fn_name=data.get("similarity_fn_name"),
+        model_type=data.get("model_type") or "SentenceTransformer",
+    )
+
+
+def load_modules(path: Path, model_kwargs: dict[str, Any] | None = None) -> tuple[list[Module], FolderConfig, str]:
+    """Load the modules a folder describes; returns ``(modules, config, architecture_rule)``."""
+    from .modules import MLMTransformer, Pooling, SparseAutoEncoder, SpladePooling, Transformer
+    from .modules.registry import load_module
+
+    hf_kwargs = {"model_args": model_kwargs} if model_kwargs else {}
+    config = load_folder_config(path) or FolderConfig()
+    modules_file = path / MODULES_FILE
+    if modules_file.exists():
+        entries = read_json(str(modules_file))
+        if not isinstance(entries, list) or not entries:
+            raise ModelFormatError(f"{modules_file} must be a non-empty JSON list of modules")
+        modules = []
+        for entry in sorted(entries, key=lambda e: int(e.get("idx", 0))):
+            if "type" not in entry or "path" not in entry:
+                raise ModelFormatError(f"{modules_file}: entry {entry} lacks 'type' or 'path'")
+            modules.append(load_module(entry["type"], str(path / entry["path"]), **hf_kwargs))
+        if config.model_type == "SparseEncoder":
+            return modules, config, "sparse-encoder folder"
+        dim = _output_dimension(modules)
+        modules.append(SparseAutoEncoder(input_dim=dim, hidden_dim=4 * dim, k=dim // 4, k_aux=dim // 2))
+        config.model_type = "SparseEncoder"
+        return modules, config, "dense sentence-transformers folder + SparseAutoEncoder (CSR)"
+    hf_config = path / "config.json"
+    if not hf_config.exists():
+        raise ModelFormatError(
+            f"{path} is not a model folder: it has neither modules.json (a sentence-transformers model) "
+            "nor config.json (a Hugging Face model)"
+        )
+    architectures = read_json(str(hf_config)).get("architectures") or []
+    if any(str(a).endswith("ForMaskedLM") for a in architectures):
+        return [MLMTransformer(str(path), **hf_kwargs), SpladePooling("max")], config, "masked LM -> SPLADE"
+    transformer = Transformer(str(path), **hf_kwargs)
+    dim = transformer.get_word_embedding_dimension()
+    modules = [transformer, Pooling(dim, "mean"), SparseAutoEncoder(input_dim=dim, hidden_dim=4 * dim, k=256, k_aux=512)]
+    return modules, config, "encoder -> Transformer + mean Pooling + SparseAutoEncoder (CSR)"
+
+
+def _output_dimension(modules: list[Module]) -> int:
+    for module in reversed(modules):
+        dim = module.get_sentence_embedding_dimension() if hasattr(module, "get_sentence_embedding_dimension") else None
+        if dim:
+            return int(dim)
+    raise ModelFormatError("cannot tell the embedding dimension of the sentence-transformers model")

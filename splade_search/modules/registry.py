@@ -1,0 +1,134 @@
+"""The explicit table from module type strings (ours, sentence-transformers v5 and v6) to classes.
+
+Model folders name each module's class as a dotted string. Nothing is ever imported from such a
+string: only the names listed here are accepted; any other one is refused with ModelFormatError.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import ModelFormatError
+from .base import Module, read_json
+
+_ST = "sentence_transformers"
+
+# Class name -> the type string written into modules.json (the v5 spelling, which v5 and v6 both read).
+WRITE_NAMES = {
+    "MLMTransformer": f"{_ST}.sparse_encoder.models.MLMTransformer",
+    "SpladePooling": f"{_ST}.sparse_encoder.models.SpladePooling",
+    "SparseStaticEmbedding": f"{_ST}.sparse_encoder.models.SparseStaticEmbedding",
+    "SparseAutoEncoder": f"{_ST}.sparse_encoder.models.SparseAutoEncoder",
+    "Router": f"{_ST}.models.Router",
+    "Transformer": f"{_ST}.models.Transformer",
+    "Pooling": f"{_ST}.models.Pooling",
+}
+
+# Every accepted spelling, per class name.
+_READ_NAMES = {
+    "MLMTransformer": [
+        f"{_ST}.sparse_encoder.models.MLMTransformer",
+        f"{_ST}.sparse_encoder.models.MLMTransformer.MLMTransformer",
+        f"{_ST}.sparse_encoder.modules.MLMTransformer",
+        f"{_ST}.sparse_encoder.modules.mlm_transformer.MLMTransformer",
+    ],
+    "SpladePooling": [
+        f"{_ST}.sparse_encoder.models.SpladePooling",
+        f"{_ST}.sparse_encoder.models.SpladePooling.SpladePooling",
+        f"{_ST}.sparse_encoder.modules.SpladePooling",
+        f"{_ST}.sparse_encoder.modules.splade_pooling.SpladePooling",
+    ],
+    "SparseStaticEmbedding": [
+        f"{_ST}.sparse_encoder.models.SparseStaticEmbedding",
+        f"{_ST}.sparse_encoder.models.SparseStaticEmbedding.SparseStaticEmbedding",
+        f"{_ST}.sparse_encoder.modules.SparseStaticEmbedding",
+        f"{_ST}.sparse_encoder.modules.sparse_static_embedding.SparseStaticEmbedding",
+    ],
+    "SparseAutoEncoder": [
+        f"{_ST}.sparse_encoder.models.SparseAutoEncoder",
+        f"{_ST}.sparse_encoder.models.SparseAutoEncoder.SparseAutoEncoder",
+        f"{_ST}.sparse_encoder.modules.SparseAutoEncoder",
+        f"{_ST}.sparse_encoder.modules.sparse_auto_encoder.SparseAutoEncoder",
+    ],
+    "Router": [
+        f"{_ST}.models.Router",
+        f"{_ST}.models.Router.Router",
+        f"{_ST}.models.Asym",
+        f"{_ST}.models.Asym.Asym",
+        f"{_ST}.base.modules.Router",
+        f"{_ST}.base.modules.router.Router",
+        f"{_ST}.sparse_encoder.modules.Router",
+    ],
+    "Transformer": [
+        f"{_ST}.models.Transformer",
+        f"{_ST}.models.Transformer.Transformer",
+        f"{_ST}.base.modules.Transformer",
+        f"{_ST}.base.modules.transformer.Transformer",
+        f"{_ST}.sparse_encoder.modules.Transformer",
+    ],
+    "Pooling": [
+        f"{_ST}.models.Pooling",
+        f"{_ST}.models.Pooling.Pooling",
+        f"{_ST}.sentence_transformer.modules.Pooling",
+        f"{_ST}.sentence_transformer.modules.pooling.Pooling",
+    ],
+}
+
+TYPE_ALIASES: dict[str, str] = {
+    alias: name for name, aliases in _READ_NAMES.items() for alias in [*aliases, f"splade_search.modules.{name}"]
+}
+
+
+def module_classes() -> dict[str, type[Module]]:
+    """Class name -> class, for every module this package implements."""
+    from . import (
+        MLMTransformer,
+        Pooling,
+        Router,
+        SparseAutoEncoder,
+        SparseStaticEmbedding,
+        SpladePooling,
+        Transformer,
+    )
+
+    classes = [MLMTransformer, SpladePooling, SparseStaticEmbedding, SparseAutoEncoder, Router, Transformer, Pooling]
+    return {cls.__name__: cls for cls in classes}
+
+
+def resolve_type(type_name: str, module_path: str | None = None) -> type[Module]:
+    """The class for a module type string; a v6 fill-mask ``Transformer`` resolves to MLMTransformer."""
+    name = TYPE_ALIASES.get(type_name)
+    if name is None:
+        known = sorted({n for n in TYPE_ALIASES.values()})
+        raise ModelFormatError(
+            f"unknown module type {type_name!r}" + (f" in {module_path}" if module_path else "")
+            + f"; splade-search knows {known} (sentence-transformers v5/v6 spellings)"
+        )
+    if name == "Transformer" and module_path and _is_fill_mask(module_path):
+        name = "MLMTransformer"
+    return module_classes()[name]
+
+
+def _is_fill_mask(module_path: str) -> bool:
+    config_path = os.path.join(module_path, "sentence_bert_config.json")
+    return os.path.exists(config_path) and read_json(config_path).get("transformer_task") == "fill-mask"
+
+
+def load_module(type_name: str, module_path: str, **kwargs: Any) -> Module:
+    """Load the module saved at ``module_path`` whose type string is ``type_name``."""
+    if not os.path.isdir(module_path):
+        raise ModelFormatError(f"module folder {module_path} is missing")
+    cls = resolve_type(type_name, module_path)
+    accepted = {k: v for k, v in kwargs.items() if k in getattr(cls, "load_kwargs", ())}
+    return cls.load(module_path, **accepted)
+
+
+def write_name(module: Module) -> str:
+    """The type string to write into modules.json for ``module``."""
+    return WRITE_NAMES[type(module).__name__]
+
+
+def router_type_name(module: Module) -> str:
+    """The type string written into router_config.json (``module.Class``, as sentence-transformers v5 does)."""
+    return f"{WRITE_NAMES[type(module).__name__]}.{type(module).__name__}"

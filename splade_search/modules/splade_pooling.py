@@ -1,0 +1,100 @@
+"""SpladePooling: vocabulary logits -> one sparse term-weight vector per text.
+
+``w = log1p(relu(logits))`` per token (a second ``log1p`` for ``log1p_relu``), then max (SPLADE v2+)
+or sum (SPLADE v1) over the non-padding tokens. The activation is monotonic, so for max pooling the
+max is taken over the raw logits first and the activation applied once on [batch, vocab]. The
+sequence is processed in chunks, so the [batch, length, vocab] tensor is never materialized whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .base import Module
+
+POOLING_STRATEGIES = ("max", "sum")
+ACTIVATIONS = ("relu", "log1p_relu")
+CHUNK_ELEMENTS = 1 << 24  # logits elements per chunk when chunk_size is automatic (64 MiB in float32)
+
+
+class SpladePooling(Module):
+    """Pool token logits into a [batch, vocab] SPLADE vector."""
+
+    config_keys = ["pooling_strategy", "activation_function", "word_embedding_dimension"]
+
+    def __init__(
+        self,
+        pooling_strategy: str = "max",
+        activation_function: str = "relu",
+        word_embedding_dimension: int | None = None,
+        chunk_size: int | None = None,
+        embedding_dimension: int | None = None,
+    ) -> None:
+        super().__init__()
+        if pooling_strategy not in POOLING_STRATEGIES:
+            raise ValueError("pooling_strategy must be either 'max' or 'sum'")
+        if activation_function not in ACTIVATIONS:
+            raise ValueError("activation_function must be either 'relu' or 'log1p_relu'")
+        if chunk_size is not None and chunk_size <= 0:
+            raise ValueError(f"chunk_size must be a positive number of tokens, got {chunk_size}")
+        self.pooling_strategy = pooling_strategy
+        self.activation_function = activation_function
+        self.word_embedding_dimension = word_embedding_dimension or embedding_dimension
+        self.chunk_size = chunk_size
+
+    def activation(self, x: torch.Tensor) -> torch.Tensor:
+        """log1p(relu(x)), plus a second log1p for ``log1p_relu``."""
+        x = torch.log1p(torch.relu(x))
+        return torch.log1p(x) if self.activation_function == "log1p_relu" else x
+
+    def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        mask = features["attention_mask"].bool()
+        if "token_embeddings" in features:
+            logits = features["token_embeddings"]
+            project = nn.Identity()
+        else:
+            logits = features["mlm_hidden_states"]
+            project = features["mlm_decoder"]
+        embedding = self._pool(logits, project, mask)
+        self.word_embedding_dimension = embedding.shape[-1]
+        features["sentence_embedding"] = embedding
+        return features
+
+    def _chunk_length(self, batch: int, length: int, vocab: int) -> int:
+        if self.chunk_size is not None:
+            return self.chunk_size
+        return max(1, min(length, CHUNK_ELEMENTS // max(1, batch * vocab)))
+
+    def _pool(self, states: torch.Tensor, project: nn.Module, mask: torch.Tensor) -> torch.Tensor:
+        batch, length = states.shape[:2]
+        vocab = getattr(project, "out_features", states.shape[-1])
+        step = self._chunk_length(batch, length, vocab)
+        pooled: torch.Tensor | None = None
+        for start in range(0, length, step):
+            logits = project(states[:, start : start + step])
+            chunk_mask = mask[:, start : start + step, None]
+            if self.pooling_strategy == "max":
+                part = logits.masked_fill(~chunk_mask, float("-inf")).amax(dim=1)
+                pooled = part if pooled is None else torch.maximum(pooled, part)
+            else:
+                part = (self.activation(logits) * chunk_mask).sum(dim=1)
+                pooled = part if pooled is None else pooled + part
+        if pooled is None:
+            return states.new_zeros(batch, vocab)
+        return self.activation(pooled) if self.pooling_strategy == "max" else pooled
+
+    def get_sentence_embedding_dimension(self) -> int | None:
+        return self.word_embedding_dimension
+
+    def save(self, output_path: str, safe_serialization: bool = True) -> None:
+        self.save_config(output_path)
+
+    @classmethod
+    def load(cls, model_path: str, **kwargs: Any) -> "SpladePooling":
+        return cls(**cls.load_config(model_path))
+
+    def __repr__(self) -> str:
+        return f"SpladePooling({self.get_config_dict()})"
