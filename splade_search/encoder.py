@@ -391,5 +391,5 @@ def _row(matrix: torch.Tensor, index: int) -> torch.Tensor:
     matrix = matrix.coalesce()
     rows, cols = matrix.indices()
     keep = rows == index
-    return torch.sparse_coo_tensor(cols[keep].unsqueeze(0), matrix.values()[keep], (matrix.shape[1],)).coalesce()
+    return torch.sparse_coo_tensor(cols[keep].unsqueeze(0), matrix.values()[keep], (matrix.shape[1],), check_invariants=False).coalesce()
 

@@ -109,5 +109,5 @@ def _sparse_rows(batch: torch.Tensor) -> list[torch.Tensor]:
     out = []
     for r in range(batch.shape[0]):
         keep = rows == r
-        out.append(torch.sparse_coo_tensor(cols[keep].unsqueeze(0), values[keep], (batch.shape[1],)).coalesce())
+        out.append(torch.sparse_coo_tensor(cols[keep].unsqueeze(0), values[keep], (batch.shape[1],), check_invariants=False).coalesce())
     return out

@@ -31,6 +31,10 @@ class IndexMismatchError(SpladeSearchError):
     """An index and a model (or two indexes) do not fit together, e.g. different vocabularies."""
 
 
+class BackendUnavailableError(SpladeSearchError, ImportError):
+    """An optional index backend cannot run here: its packages are missing or its Java runtime fails."""
+
+
 class DataFormatError(InputError):
     """A corpus, query, qrels or run file is malformed; the message names file and line."""
 

@@ -132,7 +132,9 @@ def load_modules(path: Path, model_kwargs: dict[str, Any] | None = None) -> tupl
         return [MLMTransformer(str(path), **hf_kwargs), SpladePooling("max")], config, "masked LM -> SPLADE"
     transformer = Transformer(str(path), **hf_kwargs)
     dim = transformer.get_word_embedding_dimension()
-    modules = [transformer, Pooling(dim, "mean"), SparseAutoEncoder(input_dim=dim, hidden_dim=4 * dim, k=256, k_aux=512)]
+    hidden = 4 * dim
+    autoencoder = SparseAutoEncoder(input_dim=dim, hidden_dim=hidden, k=min(256, hidden), k_aux=min(512, hidden))
+    modules = [transformer, Pooling(dim, "mean"), autoencoder]
     return modules, config, "encoder -> Transformer + mean Pooling + SparseAutoEncoder (CSR)"
 
 

@@ -2,6 +2,7 @@
 
 from .base import InputModule, Module
 from .mlm_transformer import MLMTransformer
+from .normalize import Normalize
 from .pooling import Pooling
 from .router import Router
 from .sparse_autoencoder import SparseAutoEncoder
@@ -16,6 +17,7 @@ __all__ = [
     "InputModule",
     "MLMTransformer",
     "Module",
+    "Normalize",
     "Pooling",
     "Router",
     "SparseAutoEncoder",

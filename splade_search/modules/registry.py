@@ -23,6 +23,7 @@ WRITE_NAMES = {
     "Router": f"{_ST}.models.Router",
     "Transformer": f"{_ST}.models.Transformer",
     "Pooling": f"{_ST}.models.Pooling",
+    "Normalize": f"{_ST}.models.Normalize",
 }
 
 # Every accepted spelling, per class name.
@@ -73,6 +74,12 @@ _READ_NAMES = {
         f"{_ST}.sentence_transformer.modules.Pooling",
         f"{_ST}.sentence_transformer.modules.pooling.Pooling",
     ],
+    "Normalize": [
+        f"{_ST}.models.Normalize",
+        f"{_ST}.models.Normalize.Normalize",
+        f"{_ST}.base.modules.Normalize",
+        f"{_ST}.base.modules.normalize.Normalize",
+    ],
 }
 
 TYPE_ALIASES: dict[str, str] = {
@@ -84,6 +91,7 @@ def module_classes() -> dict[str, type[Module]]:
     """Class name -> class, for every module this package implements."""
     from . import (
         MLMTransformer,
+        Normalize,
         Pooling,
         Router,
         SparseAutoEncoder,
@@ -92,7 +100,7 @@ def module_classes() -> dict[str, type[Module]]:
         Transformer,
     )
 
-    classes = [MLMTransformer, SpladePooling, SparseStaticEmbedding, SparseAutoEncoder, Router, Transformer, Pooling]
+    classes = [MLMTransformer, SpladePooling, SparseStaticEmbedding, SparseAutoEncoder, Router, Transformer, Pooling, Normalize]
     return {cls.__name__: cls for cls in classes}
 
 
@@ -117,9 +125,9 @@ def _is_fill_mask(module_path: str) -> bool:
 
 def load_module(type_name: str, module_path: str, **kwargs: Any) -> Module:
     """Load the module saved at ``module_path`` whose type string is ``type_name``."""
-    if not os.path.isdir(module_path):
-        raise ModelFormatError(f"module folder {module_path} is missing")
     cls = resolve_type(type_name, module_path)
+    if getattr(cls, "needs_folder", True) and not os.path.isdir(module_path):
+        raise ModelFormatError(f"module folder {module_path} is missing")
     accepted = {k: v for k, v in kwargs.items() if k in getattr(cls, "load_kwargs", ())}
     return cls.load(module_path, **accepted)
 

@@ -128,7 +128,9 @@ class SparseAutoEncoder(Module):
 
         module = cls(**cls.load_config(model_path))
         state = load_state_dict(model_path)
-        state.pop("decoder.linear.weight", None)
+        tied = state.pop("decoder.linear.weight", None)
+        if "encoder.weight" not in state and tied is not None:
+            state["encoder.weight"] = tied
         module.load_state_dict(state)
         return module
 

@@ -1,0 +1,78 @@
+"""SpladePooling: chunked = unchunked = the reference formula; fused MLM head = plain logits."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from splade_search import SpladePooling
+
+
+def reference(logits: torch.Tensor, mask: torch.Tensor, strategy: str, activation: str) -> torch.Tensor:
+    """The straightforward formula: activation per token on masked logits, then pool."""
+    values = torch.log1p(torch.relu(logits * mask.unsqueeze(-1)))
+    if activation == "log1p_relu":
+        values = torch.log1p(values)
+    if strategy == "max":
+        return values.max(dim=1).values
+    return values.sum(dim=1)
+
+
+def make_inputs(seed: int = 0, batch: int = 3, length: int = 7, vocab: int = 50):
+    torch.manual_seed(seed)
+    logits = torch.randn(batch, length, vocab) * 3
+    mask = torch.ones(batch, length, dtype=torch.long)
+    mask[1, 4:] = 0
+    mask[2, 2:] = 0
+    return logits, mask
+
+
+@pytest.mark.parametrize("strategy", ["max", "sum"])
+@pytest.mark.parametrize("activation", ["relu", "log1p_relu"])
+@pytest.mark.parametrize("chunk_size", [None, 1, 2, 3, 100])
+def test_matches_reference_formula(strategy, activation, chunk_size):
+    logits, mask = make_inputs()
+    pooling = SpladePooling(strategy, activation, chunk_size=chunk_size)
+    out = pooling({"token_embeddings": logits, "attention_mask": mask})["sentence_embedding"]
+    torch.testing.assert_close(out, reference(logits, mask, strategy, activation), atol=1e-6, rtol=1e-6)
+    assert pooling.word_embedding_dimension == 50
+
+
+@pytest.mark.parametrize("strategy", ["max", "sum"])
+@pytest.mark.parametrize("chunk_size", [None, 2])
+def test_projected_chunks_match_full_logits(strategy, chunk_size):
+    torch.manual_seed(1)
+    hidden = torch.randn(3, 7, 16)
+    decoder = nn.Linear(16, 50)
+    _, mask = make_inputs()
+    pooling = SpladePooling(strategy, chunk_size=chunk_size)
+    fused = pooling({"mlm_hidden_states": hidden, "mlm_decoder": decoder, "attention_mask": mask})["sentence_embedding"]
+    expected = reference(decoder(hidden), mask, strategy, "relu")
+    torch.testing.assert_close(fused, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_backward_matches_reference():
+    logits, mask = make_inputs()
+    a = logits.clone().requires_grad_(True)
+    b = logits.clone().requires_grad_(True)
+    SpladePooling("max", chunk_size=2)({"token_embeddings": a, "attention_mask": mask})["sentence_embedding"].sum().backward()
+    reference(b, mask, "max", "relu").sum().backward()
+    torch.testing.assert_close(a.grad, b.grad)
+
+
+def test_fused_mlm_path_equals_plain_logits(splade_model):
+    texts = ["what causes diabetes", "the cat and the dog", "a"]
+    fused = splade_model.encode(texts, convert_to_sparse_tensor=False)
+    splade_model[0].fused_head = False
+    plain = splade_model.encode(texts, convert_to_sparse_tensor=False)
+    torch.testing.assert_close(fused, plain, atol=1e-5, rtol=1e-5)
+
+
+def test_invalid_arguments():
+    with pytest.raises(ValueError, match="pooling_strategy must be either 'max' or 'sum'"):
+        SpladePooling("mean")
+    with pytest.raises(ValueError, match="activation_function must be either 'relu' or 'log1p_relu'"):
+        SpladePooling("max", "gelu")
+    with pytest.raises(ValueError, match="chunk_size"):
+        SpladePooling("max", chunk_size=0)
