@@ -1,0 +1,96 @@
+"""The ``Document`` record and its construction from a parsed record (a JSON object, a table row)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import DataFormatError
+
+DEFAULT_ID_FIELDS = ("_id", "id")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One corpus entry: a unique id, an optional title and the text."""
+
+    id: str
+    title: str = ""
+    text: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        """True when neither title nor text holds anything but whitespace."""
+        return not (self.title.strip() or self.text.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """Which record fields hold a document's id, title and text.
+
+    ``id=None`` means ``_id``, falling back to ``id``; ``title=None`` means documents have no title.
+    """
+
+    id: str | None = None
+    title: str | None = "title"
+    text: str = "text"
+
+    @property
+    def id_candidates(self) -> tuple[str, ...]:
+        """The field names tried, in order, for the id."""
+        return DEFAULT_ID_FIELDS if self.id is None else (self.id,)
+
+
+def document_from_record(record: Mapping[str, Any], where: str, fields: Fields) -> Document:
+    """Build a :class:`Document` from one parsed record found at ``where`` (e.g. ``"corpus.jsonl, line 3"``).
+
+    Ids may be strings or integers. Title and text must be strings; null counts as empty and a
+    missing title as no title. Anything else raises :class:`DataFormatError` naming place and field.
+    """
+    id_field = next((name for name in fields.id_candidates if name in record), None)
+    if id_field is None:
+        raise DataFormatError(
+            f"{where}: no id field {_names(fields.id_candidates)} (fields present: {_names(record)}); "
+            "pass id_field=... to name the id column"
+        )
+    if fields.text not in record:
+        raise DataFormatError(
+            f"{where}: no text field {fields.text!r} (fields present: {_names(record)}); "
+            "pass text_field=... to name the text column"
+        )
+    title = _text_value(record, fields.title, where) if fields.title else ""
+    return Document(
+        id=id_value(record[id_field], where, id_field),
+        title=title,
+        text=_text_value(record, fields.text, where),
+    )
+
+
+def id_value(value: Any, where: str, field: str) -> str:
+    """An id as a non-empty string; integers are converted, other types raise :class:`DataFormatError`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise DataFormatError(f"{where}: field {field!r} must be a string or an integer, got {_kind(value)}")
+    if not value.strip():
+        raise DataFormatError(f"{where}: field {field!r} is empty; every record needs an id")
+    return value
+
+
+def _text_value(record: Mapping[str, Any], field: str, where: str) -> str:
+    value = record.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise DataFormatError(f"{where}: field {field!r} must be a string or null, got {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    shown = repr(value)
+    return f"{type(value).__name__} {shown if len(shown) <= 40 else shown[:37] + '...'}"
+
+
+def _names(names: Any) -> str:
+    return ", ".join(repr(name) for name in names) or "none"
