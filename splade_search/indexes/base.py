@@ -1,0 +1,257 @@
+"""The `SparseIndex` interface shared by every backend, and the values its methods return.
+
+An index maps sparse vectors (one column per vocabulary token) of documents to ids, and answers
+sparse queries with the exact top-k by dot product. Ranking rule, identical in every backend: score
+descending, then internal document number (build order) ascending. A document is a hit only when
+its score is non-zero, so a query without terms, or whose terms no document has, gets an empty
+result. `SparseIndex.open` reads any index folder and returns the backend class its manifest names.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar, NamedTuple, TypeVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import IndexFormatError, IndexMismatchError, InputError
+from .batches import Batch
+from .convert import as_csr
+from .docstore import DocStore
+from .layout import DOCS_FOLDER, INDEX_FORMAT, read_index_files
+from .manifest import read_manifest
+
+__all__ = ["IndexStats", "SearchResult", "SparseIndex", "TermContribution", "as_csr", "build_index"]
+
+BACKENDS = {"csr": "splade_search.indexes.csr:CsrIndex", "lucene": "splade_search.indexes.lucene:LuceneIndex"}
+_MAX_THREADS = 8
+IndexT = TypeVar("IndexT", bound="SparseIndex")
+
+
+@dataclass(frozen=True, eq=False)
+class SearchResult:
+    """The hits of one query, best first."""
+
+    ids: list[str]
+    scores: np.ndarray  # float32, descending
+    indices: np.ndarray  # int64 internal document numbers
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class TermContribution(NamedTuple):
+    """How much one term shared by a query and a document adds to the document's score."""
+
+    token: str
+    query_weight: float
+    doc_weight: float
+    contribution: float
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """Size and shape of an index."""
+
+    backend: str
+    documents: int
+    postings: int
+    vocab_size: int
+    avg_doc_terms: float
+    bytes_on_disk: int
+    quantization: str
+    scale: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return asdict(self)
+
+
+class SparseIndex(ABC):
+    """An opened, read-only index of sparse document vectors; safe to search from several threads."""
+
+    backend: ClassVar[str]
+    _threaded_search: ClassVar[bool] = True
+
+    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        self.path = path
+        self.manifest = manifest
+        self._doc_ids, self._vocab = read_index_files(path, manifest)
+        self._verify = True
+        self._documents: DocStore | None = None
+
+    @classmethod
+    def open(cls: type[IndexT], path: str | os.PathLike[str], *, verify: bool = True) -> IndexT:
+        """Open the index at ``path`` with the backend its manifest names.
+
+        ``verify`` checks every file's SHA-256 (sizes are always checked). Raises `IndexFormatError`
+        for a missing, damaged or unknown index, or when called on a subclass of another backend.
+        """
+        folder = Path(path)
+        manifest = read_manifest(folder, INDEX_FORMAT, verify)
+        backend = manifest.get("backend")
+        if backend not in BACKENDS:
+            raise IndexFormatError(f"{folder} uses unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
+        impl = _backend_class(backend)
+        if not issubclass(impl, cls):
+            raise IndexFormatError(f"{folder} is a {backend!r} index; open it with SparseIndex.open")
+        index = impl._from_folder(folder, manifest)
+        index._verify = verify
+        return index
+
+    @classmethod
+    @abstractmethod
+    def _from_folder(cls: type[IndexT], folder: Path, manifest: dict[str, Any]) -> IndexT:
+        """Load backend files of a folder whose manifest has been checked."""
+
+    @classmethod
+    @abstractmethod
+    def build(
+        cls,
+        path: str | os.PathLike[str],
+        batches: Iterable[Batch],
+        vocab: list[str],
+        *,
+        metadata: dict[str, Any] | None = None,
+        documents: Iterable[tuple[str, str, str]] | None = None,
+        show_progress: bool = True,
+    ) -> SparseIndex:
+        """Index ``(doc_ids, vectors)`` batches at ``path`` (atomically replacing an index there)."""
+
+    @property
+    def doc_ids(self) -> list[str]:
+        """Document ids by internal document number."""
+        return self._doc_ids
+
+    @property
+    def vocab(self) -> list[str]:
+        """Token string of each column id."""
+        return self._vocab
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The free-form metadata given at build time."""
+        return self.manifest.get("metadata", {})
+
+    @property
+    def documents(self) -> DocStore | None:
+        """Titles and texts stored at build time, or ``None`` when none were given."""
+        if self._documents is None and self.manifest.get("has_documents"):
+            self._documents = DocStore(self.path / DOCS_FOLDER, verify=self._verify)
+        return self._documents
+
+    def __len__(self) -> int:
+        return len(self._doc_ids)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r}, documents={len(self)}, vocab={len(self._vocab)})"
+
+    def search(self, queries: Any, k: int = 10, *, threads: int | None = None) -> list[SearchResult]:
+        """Top-``k`` hits for each query row, in row order.
+
+        ``queries``: anything `as_csr` accepts (a single 1-D vector counts as one query), with one
+        column per vocabulary token. ``threads``: worker threads for several queries (default: up to
+        the number of CPUs). Raises `IndexMismatchError` for a width other than the vocabulary size.
+        """
+        matrix = self._query_matrix(queries)
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+            raise InputError(f"k must be a positive integer, got {k!r}")
+        rows = [
+            (matrix.indices[start:end], matrix.data[start:end])
+            for start, end in zip(matrix.indptr[:-1], matrix.indptr[1:])
+        ]
+        workers = min(threads or os.cpu_count() or 1, len(rows), _MAX_THREADS) if self._threaded_search else 1
+        if workers <= 1:
+            return [self._search_row(terms, weights, int(k)) for terms, weights in rows]
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(lambda row: self._search_row(row[0], row[1], int(k)), rows))
+
+    def explain(self, query: Any, doc_number: int) -> list[TermContribution]:
+        """The terms ``query`` shares with document ``doc_number``, largest contribution first."""
+        matrix = self._query_matrix(query)
+        if matrix.shape[0] != 1:
+            raise InputError(f"explain takes one query, got {matrix.shape[0]}")
+        if not 0 <= doc_number < len(self):
+            raise InputError(f"document number {doc_number} out of range for an index of {len(self)}")
+        terms, weights = matrix.indices, self._scored_weights(matrix.data)
+        doc_weights = self._doc_weights(terms, int(doc_number))
+        contributions = weights * doc_weights
+        shared = np.flatnonzero(doc_weights)
+        order = shared[np.lexsort((terms[shared], -contributions[shared]))]
+        return [
+            TermContribution(self._vocab[terms[i]], float(weights[i]), float(doc_weights[i]), float(contributions[i]))
+            for i in order
+        ]
+
+    def stats(self) -> IndexStats:
+        """Counts, disk size and quantization of this index."""
+        quantization = self.manifest.get("quantization", {})
+        postings = int(self.manifest.get("num_postings", 0))
+        return IndexStats(
+            backend=self.backend,
+            documents=len(self),
+            postings=postings,
+            vocab_size=len(self._vocab),
+            avg_doc_terms=postings / len(self) if len(self) else 0.0,
+            bytes_on_disk=sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file()),
+            quantization=str(quantization.get("dtype")),
+            scale=quantization.get("scale"),
+        )
+
+    def _query_matrix(self, queries: Any) -> sp.csr_matrix:
+        matrix = as_csr(queries)
+        if matrix.shape[1] != len(self._vocab):
+            raise IndexMismatchError(
+                f"queries have {matrix.shape[1]} columns but the index vocabulary has {len(self._vocab)} tokens; "
+                "encode queries with the model the index was built with"
+            )
+        return matrix
+
+    def _search_row(self, terms: np.ndarray, weights: np.ndarray, k: int) -> SearchResult:
+        if len(terms):
+            numbers, scores = self._top_k(terms, weights, k)
+        else:
+            numbers, scores = np.empty(0, np.int64), np.empty(0, np.float32)
+        return SearchResult(
+            ids=[self._doc_ids[n] for n in numbers.tolist()],
+            scores=scores.astype(np.float32, copy=False),
+            indices=numbers.astype(np.int64, copy=False),
+        )
+
+    def _scored_weights(self, weights: np.ndarray) -> np.ndarray:
+        """Query weights as the backend scores them (backends that quantize queries override this)."""
+        return weights
+
+    @abstractmethod
+    def _top_k(self, terms: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Doc numbers and scores of the best ``k`` non-zero-scored documents for one query."""
+
+    @abstractmethod
+    def _doc_weights(self, terms: np.ndarray, doc_number: int) -> np.ndarray:
+        """The stored weight of each of ``terms`` in one document (0 where absent), as float32."""
+
+
+def _backend_class(backend: str) -> type[SparseIndex]:
+    module_name, class_name = BACKENDS[backend].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def build_index(
+    path: str | os.PathLike[str],
+    batches: Iterable[Batch],
+    vocab: list[str],
+    *,
+    backend: str = "csr",
+    **options: Any,
+) -> SparseIndex:
+    """Build an index with the named backend (``"csr"`` or ``"lucene"``); ``options`` go to its ``build``."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    return _backend_class(backend).build(path, batches, vocab, **options)

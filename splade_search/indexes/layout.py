@@ -1,0 +1,96 @@
+"""The files every index folder holds whatever its backend.
+
+``manifest.json`` (format ``splade-search-index``: backend, counts, quantization, user metadata,
+file checksums), ``doc_ids.txt`` (one id per line, in document-number order), ``vocab.json`` (the
+token of each column id) and, when documents were given at build time, a `DocStore` in ``docs/``.
+Backend files sit beside them and are listed in the same manifest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import IndexFormatError, InputError
+from .docstore import DocStore
+from .manifest import write_manifest
+from .storage import read_doc_ids, read_json, write_doc_ids, write_json
+
+INDEX_FORMAT = "splade-search-index"
+DOC_IDS_FILE = "doc_ids.txt"
+VOCAB_FILE = "vocab.json"
+DOCS_FOLDER = "docs"
+
+
+def check_vocab(vocab: Sequence[str]) -> list[str]:
+    """``vocab`` as a list of token strings, or `InputError`."""
+    tokens = list(vocab)
+    if not tokens:
+        raise InputError("the vocabulary is empty; pass the token string of every column id")
+    bad = next((t for t in tokens if not isinstance(t, str)), None)
+    if bad is not None:
+        raise InputError(f"vocabulary entries must be strings, got {type(bad).__name__} {bad!r}")
+    return tokens
+
+
+def check_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """A copy of ``metadata`` if it is a JSON-serialisable dict, or `InputError`."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise InputError(f"metadata must be a dict, got {type(metadata).__name__}")
+    try:
+        return json.loads(json.dumps(metadata))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"metadata must be JSON-serialisable: {exc}") from exc
+
+
+def write_index_files(
+    folder: Path,
+    *,
+    backend: str,
+    doc_ids: Sequence[str],
+    vocab: Sequence[str],
+    metadata: dict[str, Any],
+    num_postings: int,
+    quantization: dict[str, Any],
+    backend_files: Iterable[str],
+    documents: Iterable[tuple[str, str, str]] | None = None,
+    show_progress: bool = False,
+    **fields: Any,
+) -> None:
+    """Write ids, vocabulary, optional document store and the manifest into ``folder``."""
+    write_doc_ids(folder / DOC_IDS_FILE, doc_ids)
+    write_json(folder / VOCAB_FILE, list(vocab))
+    if documents is not None:
+        stored = DocStore.write(folder / DOCS_FOLDER, documents, show_progress)
+        if len(stored) != len(doc_ids) or stored.ids() != list(doc_ids):
+            raise InputError("stored documents must have the same ids, in the same order, as the indexed vectors")
+    write_manifest(
+        folder,
+        INDEX_FORMAT,
+        [DOC_IDS_FILE, VOCAB_FILE, *backend_files],
+        backend=backend,
+        num_docs=len(doc_ids),
+        num_postings=int(num_postings),
+        vocab_size=len(vocab),
+        quantization=quantization,
+        has_documents=documents is not None,
+        metadata=metadata,
+        **fields,
+    )
+
+
+def read_index_files(folder: Path, manifest: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Document ids and vocabulary of a folder whose manifest has been read and checked."""
+    try:
+        num_docs, vocab_size = int(manifest["num_docs"]), int(manifest["vocab_size"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexFormatError(f"{folder}/manifest.json lacks valid document or vocabulary counts") from exc
+    doc_ids = read_doc_ids(folder / DOC_IDS_FILE, num_docs)
+    vocab = read_json(folder / VOCAB_FILE)
+    if not isinstance(vocab, list) or len(vocab) != vocab_size:
+        raise IndexFormatError(f"{folder / VOCAB_FILE} does not hold {vocab_size} tokens")
+    return doc_ids, vocab

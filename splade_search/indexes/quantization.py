@@ -1,0 +1,70 @@
+"""How stored weights are compressed: float32 (exact), float16, or 8-bit integers with a scale.
+
+Integer modes store ``round(weight * scale)``; a weight reads back as ``stored / scale``, so each
+weight is off by at most ``0.5 / scale``. ``int8`` keeps signed weights (scale ``127 / max|w|``),
+``uint8`` only non-negative ones (scale ``255 / max w``), which gives SPLADE weights twice the
+resolution. Weights that round to zero are dropped from the index (they score nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+
+_DTYPES = {"float32": np.float32, "float16": np.float16, "int8": np.int8, "uint8": np.uint8}
+_INT_MAX = {"int8": 127, "uint8": 255}
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """A storage dtype name and, for integer dtypes, the scale stored values were multiplied by."""
+
+    dtype: str = "float32"
+    scale: float | None = None
+
+    @property
+    def numpy_dtype(self) -> np.dtype:
+        """The numpy dtype of stored weights."""
+        return np.dtype(_DTYPES[self.dtype])
+
+    def to_dict(self) -> dict[str, object]:
+        """The manifest form."""
+        return {"dtype": self.dtype, "scale": self.scale}
+
+    @classmethod
+    def from_dict(cls, record: dict[str, object]) -> Quantization:
+        """Inverse of `to_dict` (values are checked by the caller's format validation)."""
+        scale = record.get("scale")
+        return cls(str(record["dtype"]), None if scale is None else float(scale))  # type: ignore[arg-type]
+
+
+def parse_mode(mode: str | None) -> str:
+    """Normalize a user's quantization choice (``None`` means float32) or raise `InputError`."""
+    name = "float32" if mode is None else str(mode).lower()
+    if name not in _DTYPES:
+        raise InputError(f"unknown quantization {mode!r}; choose one of None, {', '.join(_DTYPES)}")
+    return name
+
+
+def quantize(weights: np.ndarray, mode: str | None) -> tuple[np.ndarray, Quantization]:
+    """Convert float weights to the storage dtype of ``mode``; returns stored values and their recipe.
+
+    Raises `InputError` when ``mode`` cannot represent the weights (negatives in ``uint8``, values
+    beyond the float16 range).
+    """
+    name = parse_mode(mode)
+    if name == "float32":
+        return weights.astype(np.float32, copy=False), Quantization()
+    if name == "float16":
+        if weights.size and np.abs(weights).max() > np.finfo(np.float16).max:
+            raise InputError("weights exceed the float16 range (65504); use quantization None or 'int8'")
+        return weights.astype(np.float16), Quantization("float16")
+    if name == "uint8" and weights.size and weights.min() < 0:
+        raise InputError("'uint8' quantization cannot store negative weights; use 'int8' or None")
+    peak = float(np.abs(weights).max()) if weights.size else 0.0
+    scale = _INT_MAX[name] / peak if peak > 0 else 1.0
+    stored = np.rint(weights * np.float32(scale)).astype(_DTYPES[name])
+    return stored, Quantization(name, scale)

@@ -1,0 +1,132 @@
+"""Crash-safe folder writes and the plain files every index folder shares.
+
+An index folder is written into a hidden temporary sibling and renamed into place only when complete
+(`atomic_folder`), so readers see either the previous folder or the new one, never half of one. Arrays
+are `.npy` files read back memory-mapped with ``allow_pickle=False``; document ids are one UTF-8 line
+each (an id may hold any character except a line break); the vocabulary is a JSON list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import IndexFormatError, InputError
+
+MANIFEST_NAME = "manifest.json"
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty temporary folder that replaces ``path`` when the block ends without error.
+
+    On an exception the temporary folder is removed and whatever was at ``path`` stays untouched.
+    An existing ``path`` is only replaced when it is empty or holds a ``manifest.json`` (an earlier
+    index), so a mistyped path never wipes an unrelated folder.
+    """
+    target = Path(path)
+    _check_replaceable(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        yield tmp
+        _swap_into_place(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _check_replaceable(target: Path) -> None:
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise InputError(f"{target} exists and is not a folder; choose another index path")
+    if any(target.iterdir()) and not (target / MANIFEST_NAME).is_file():
+        raise InputError(
+            f"{target} is a non-empty folder without {MANIFEST_NAME}; refusing to replace it. "
+            "Choose a new or empty folder."
+        )
+
+
+def _swap_into_place(tmp: Path, target: Path) -> None:
+    if not target.exists():
+        os.replace(tmp, target)
+        return
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    os.replace(target, old)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def save_array(folder: Path, name: str, array: np.ndarray) -> None:
+    """Write ``array`` to ``folder/name`` as a pickle-free ``.npy`` file."""
+    np.save(folder / name, np.ascontiguousarray(array), allow_pickle=False)
+
+
+def load_array(folder: Path, name: str) -> np.ndarray:
+    """Memory-map ``folder/name`` read-only; a malformed file raises `IndexFormatError`."""
+    try:
+        array = np.load(folder / name, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise IndexFormatError(f"{folder / name} is not a readable .npy array ({exc}); rebuild the index") from exc
+    return array.view(np.ndarray)
+
+
+def validate_doc_id(doc_id: object) -> str:
+    """Return ``doc_id`` if it is a usable id (a non-empty string without line breaks), else raise."""
+    if not isinstance(doc_id, str):
+        raise InputError(f"document ids must be strings, got {type(doc_id).__name__} {doc_id!r}")
+    if not doc_id or "\n" in doc_id or "\r" in doc_id:
+        raise InputError(f"document id {doc_id!r} is empty or contains a line break")
+    return doc_id
+
+
+def write_doc_ids(path: Path, doc_ids: Sequence[str]) -> None:
+    """Write one id per line (ids are assumed validated by `validate_doc_id`)."""
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for doc_id in doc_ids:
+            f.write(doc_id)
+            f.write("\n")
+
+
+def read_doc_ids(path: Path, expected: int) -> list[str]:
+    """Read ids written by `write_doc_ids`, checking that there are ``expected`` of them."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexFormatError(f"cannot read document ids from {path} ({exc}); rebuild the index") from exc
+    doc_ids = text.split("\n")
+    if doc_ids[-1] != "" or len(doc_ids) - 1 != expected:
+        raise IndexFormatError(f"{path} holds {len(doc_ids) - 1} ids but the manifest says {expected}")
+    doc_ids.pop()
+    return doc_ids
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write ``value`` as UTF-8 JSON."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(value, f, ensure_ascii=False, indent=1)
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file of an index folder; unreadable or invalid JSON raises `IndexFormatError`."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError as exc:
+        raise IndexFormatError(f"{path} is missing; the folder is not a complete index") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexFormatError(f"{path} is not valid JSON ({exc}); rebuild the index") from exc
