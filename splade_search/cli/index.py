@@ -1,0 +1,99 @@
+"""``splade-search index CORPUS``: encode a corpus and write a csr or Lucene index."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from .console import console, print_json, user_errors
+from .loading import load_encoder
+
+INDEXES_DIR = Path("indexes")
+
+
+def default_index_path(corpus: str) -> Path:
+    """``indexes/<corpus name>``: a folder name derived from the corpus path or hub id."""
+    name = Path(corpus.rstrip("/")).name or "corpus"
+    stem = re.sub(r"\.(jsonl|jsonl\.gz|csv|tsv|parquet)$", "", name)
+    return INDEXES_DIR / re.sub(r"[^\w.-]+", "-", stem)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``index`` verb to ``app``."""
+
+    @app.command()
+    def index(
+        corpus: str = typer.Argument(..., help="Folder of .txt/.md files, JSONL, BEIR folder, CSV/TSV/parquet, or hub dataset id."),
+        model: str = typer.Option("splade-tiny", "--model", "-m", help="Model folder, hub id or embedded alias."),
+        backend: str = typer.Option("csr", help="Index backend: csr (in-process) or lucene (pyserini)."),
+        out: Path = typer.Option(None, "--out", "-o", help="Index folder [default: indexes/<corpus name>]."),
+        batch_size: int = typer.Option(32, help="Texts per forward pass."),
+        max_length: int = typer.Option(None, help="Maximum tokens per document (default: the model's)."),
+        max_active_dims: int = typer.Option(None, help="Keep at most this many terms per document."),
+        quantization: str = typer.Option(None, help="csr weights: float16, int8 or uint8 (default float32)."),
+        id_field: str = typer.Option(None, help="Id field of JSONL/CSV/parquet rows [default: _id, then id]."),
+        title_field: str = typer.Option("title", help="Title field."),
+        text_field: str = typer.Option("text", help="Text field."),
+        hub_config: str = typer.Option(None, help="Configuration of a hub dataset."),
+        hub_split: str = typer.Option(None, help="Split of a hub dataset."),
+        on_decode_error: str = typer.Option("warn", help="A non-UTF-8 file: 'warn' (skip it, named) or 'error'."),
+        restart: bool = typer.Option(False, help="Discard a partial run instead of resuming it."),
+        json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    ) -> None:
+        """Encode CORPUS with a sparse encoder and build an index (resumable after an interruption)."""
+        from ..data import count_documents, read_corpus
+        from ..retrieval.indexing import index_corpus
+
+        target = out or default_index_path(corpus)
+        options = {"quantization": quantization} if quantization else {}
+        if quantization and backend != "csr":
+            raise typer.BadParameter("quantization applies to the csr backend only", param_hint="--quantization")
+        with user_errors():
+            documents = read_corpus(
+                corpus,
+                id_field=id_field,
+                title_field=title_field,
+                text_field=text_field,
+                hub_config=hub_config,
+                hub_split=hub_split,
+                on_decode_error=on_decode_error,
+            )
+            total = count_documents(corpus) if Path(corpus).exists() else None
+            encoder = load_encoder(model)
+            report = index_corpus(
+                encoder,
+                documents,
+                target,
+                backend=backend,
+                model_reference=model,
+                batch_size=batch_size,
+                max_length=max_length,
+                max_active_dims=max_active_dims,
+                resume=not restart,
+                total=total,
+                show_progress=not json_output,
+                backend_options=options,
+            )
+        stats = report.index.stats().to_dict()
+        summary = {
+            "index": str(target),
+            **stats,
+            "resumed_documents": report.resumed_documents,
+            "encode_seconds": round(report.encode_seconds, 2),
+            "docs_per_second": round(report.docs_per_second, 1),
+            "build_seconds": round(report.build_seconds, 2),
+        }
+        if json_output:
+            print_json(summary)
+            return
+        table = Table("", "", title=f"Index {target}", show_header=False)
+        table.add_row("backend", stats["backend"])
+        table.add_row("documents", f"{stats['documents']:,}")
+        table.add_row("postings", f"{stats['postings']:,} ({stats['avg_doc_terms']:.1f} terms/doc)")
+        table.add_row("size on disk", f"{stats['bytes_on_disk'] / 1e6:.2f} MB")
+        table.add_row("encoding", f"{summary['encode_seconds']} s ({summary['docs_per_second']} docs/s)")
+        table.add_row("index build", f"{summary['build_seconds']} s")
+        console.print(table)

@@ -1,0 +1,102 @@
+"""``splade-search query``: search an index and explain each hit; many queries write a TREC run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..errors import InputError
+from .console import console, print_json, user_errors
+from .index import INDEXES_DIR
+
+SNIPPET = 90
+
+
+def latest_index(root: Path = INDEXES_DIR) -> Path:
+    """The most recently built index folder under ``root``."""
+    candidates = [p for p in root.glob("*") if (p / "manifest.json").exists()] if root.exists() else []
+    if not candidates:
+        raise InputError(f"no index found under {root}/; build one with `splade-search index CORPUS` or pass --index")
+    return max(candidates, key=lambda p: (p / "manifest.json").stat().st_mtime)
+
+
+def read_query_file(path: Path) -> dict[str, str]:
+    """Queries from a BEIR ``queries.jsonl`` or a text file (``id<TAB>query`` or one query per line)."""
+    from ..data import read_queries
+
+    if path.suffix in (".jsonl", ".gz"):
+        return read_queries(path)
+    queries: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        qid, _, text = line.partition("\t") if "\t" in line else (str(number), "", line)
+        if qid in queries:
+            raise InputError(f"{path}:{number}: query id {qid!r} appears twice")
+        queries[qid] = text.strip()
+    if not queries:
+        raise InputError(f"{path} holds no queries")
+    return queries
+
+
+def _snippet(title: str, text: str) -> str:
+    body = f"[bold]{title}[/] — {text}" if title else text
+    return body if len(body) <= SNIPPET else body[: SNIPPET - 1] + "…"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``query`` verb to ``app``."""
+
+    @app.command()
+    def query(
+        texts: list[str] = typer.Argument(None, help="Query texts."),
+        index: Path = typer.Option(None, "--index", "-i", help="Index folder [default: the newest under indexes/]."),
+        k: int = typer.Option(10, "-k", help="Hits per query."),
+        queries: Path = typer.Option(None, "--queries", help="File of queries (queries.jsonl, id<TAB>text, or one per line)."),
+        run: Path = typer.Option(None, "--run", help="TREC run file to write [default with --queries: <queries>.run]."),
+        model: str = typer.Option(None, "--model", "-m", help="Query model [default: the one the index records]."),
+        terms: int = typer.Option(3, help="Matching terms to show per hit."),
+        json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Search an index; each hit shows the terms that matched and their query x document weights."""
+        from ..indexes import SparseIndex
+        from ..retrieval import SparseRetriever
+        from ..retrieval.retriever import recorded_model
+        from .loading import load_encoder
+
+        if not texts and queries is None:
+            raise typer.BadParameter("give query texts or --queries FILE")
+        with user_errors():
+            path = index or latest_index()
+            opened = SparseIndex.open(path)
+            retriever = SparseRetriever(load_encoder(model or recorded_model(opened)), opened)
+            if queries is not None:
+                _run_file(retriever, queries, run, k, json_output)
+                return
+            results = retriever.search(list(texts), k=k, explain=True)
+        if json_output:
+            print_json([{"query": q, "hits": [h.to_dict() for h in hits]} for q, hits in zip(texts, results)])
+            return
+        for text, hits in zip(texts, results):
+            table = Table("#", "id", "score", "document", "why (query x doc = contribution)", title=f"{text!r} in {path}")
+            for hit in hits:
+                why = ", ".join(f"{t.token} {t.query_weight:.2f}x{t.doc_weight:.2f}={t.contribution:.2f}" for t in hit.terms[:terms])
+                table.add_row(str(hit.rank), hit.id, f"{hit.score:.3f}", _snippet(hit.title, hit.text), why)
+            if not hits:
+                table.caption = "no document shares a term with this query"
+            console.print(table)
+
+
+def _run_file(retriever, queries: Path, run: Path | None, k: int, json_output: bool) -> None:
+    from ..data import write_run
+
+    found = read_query_file(queries)
+    results = retriever.run(found, k=k)
+    target = run or queries.with_suffix(".run")
+    write_run(target, results, tag="splade-search")
+    if json_output:
+        print_json({"queries": len(found), "run": str(target), "k": k})
+    else:
+        console.print(f"wrote {sum(len(h) for h in results.values()):,} hits for {len(found):,} queries to {target}")

@@ -1,0 +1,152 @@
+"""Encode a stream of documents with a SparseEncoder and write them to an index, resumably."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from ..data.documents import Document
+from ..errors import InputError
+from ..indexes import SparseIndex, build_index
+from ..sparse import to_scipy_csr
+from .staging import Staging
+from .vocabulary import model_vocabulary, prepare_rows, score_space
+
+DEFAULT_CHUNK = 512
+
+
+@dataclass
+class IndexingReport:
+    """What an indexing run did."""
+
+    index: SparseIndex
+    documents: int
+    resumed_documents: int
+    encode_seconds: float
+    build_seconds: float
+
+    @property
+    def docs_per_second(self) -> float:
+        encoded = self.documents - self.resumed_documents
+        return encoded / self.encode_seconds if self.encode_seconds > 0 else 0.0
+
+
+def document_text(doc: Document) -> str:
+    """The text a document is encoded from: title and body, BEIR-style."""
+    return f"{doc.title} {doc.text}".strip() if doc.title else doc.text
+
+
+def index_corpus(
+    model: Any,
+    documents: Iterable[Document],
+    path: str | Path,
+    *,
+    backend: str = "csr",
+    model_reference: str | None = None,
+    batch_size: int = 32,
+    chunk_size: int = DEFAULT_CHUNK,
+    max_length: int | None = None,
+    max_active_dims: int | None = None,
+    resume: bool = True,
+    total: int | None = None,
+    show_progress: bool = True,
+    backend_options: dict[str, Any] | None = None,
+) -> IndexingReport:
+    """Encode ``documents`` in chunks (kept on disk as they finish) and build the index at ``path``.
+
+    An interrupted run leaves ``<path>.partial/``; calling again with the same settings continues
+    after the last finished chunk. Any previous index at ``path`` stays intact until the new one is complete.
+    """
+    path = Path(path)
+    if max_length is not None:
+        model.max_seq_length = max_length
+    space = score_space(model)
+    reference = model_reference or getattr(model, "model_name_or_path", None) or getattr(model, "model_path", None)
+    settings = {
+        "model": str(reference),
+        "backend": backend,
+        "max_length": model.max_seq_length,
+        "max_active_dims": max_active_dims,
+        "chunk_size": chunk_size,
+    }
+    staging = Staging.open(path, settings, resume)
+    done = staging.batch_count()
+    stream = iter(documents)
+    resumed = _skip_finished(stream, staging, done, chunk_size)
+    encoded = resumed
+    start = time.perf_counter()
+    with _progress(show_progress) as progress:
+        task = progress.add_task("Encoding", total=total, completed=resumed)
+        for batch_number in itertools.count(done):
+            docs = list(itertools.islice(stream, chunk_size))
+            if not docs:
+                break
+            vectors = model.encode_document(
+                [document_text(d) for d in docs],
+                batch_size=batch_size,
+                max_active_dims=max_active_dims,
+                convert_to_sparse_tensor=True,
+                save_to_cpu=True,
+            )
+            staging.write(batch_number, docs, prepare_rows(to_scipy_csr(vectors), space))
+            encoded += len(docs)
+            progress.update(task, completed=encoded)
+    encode_seconds = time.perf_counter() - start
+    if encoded == 0:
+        staging.remove()
+        raise InputError("the corpus has no documents to index")
+    metadata = {**settings, "similarity": space, "model_path": getattr(model, "model_path", None)}
+    start = time.perf_counter()
+    index = build_index(
+        path,
+        staging.batches(),
+        model_vocabulary(model),
+        backend=backend,
+        metadata=metadata,
+        documents=staging.all_documents(),
+        show_progress=show_progress,
+        **(backend_options or {}),
+    )
+    build_seconds = time.perf_counter() - start
+    staging.remove()
+    return IndexingReport(index, encoded, resumed, encode_seconds, build_seconds)
+
+
+def _skip_finished(stream: Iterable[Document], staging: Staging, done: int, chunk_size: int) -> int:
+    """Advance past the documents of finished chunks, checking they are the same documents."""
+    skipped = 0
+    for batch in range(done):
+        staged = staging.staged_ids(batch)
+        current = [d.id for d in itertools.islice(stream, len(staged))]
+        if current != staged:
+            raise InputError(
+                f"the corpus differs from the partial run in {staging.folder} (chunk {batch}); "
+                "pass --restart to index it from scratch"
+            )
+        skipped += len(staged)
+    return skipped
+
+
+class _RateColumn(ProgressColumn):
+    """Documents per second."""
+
+    def render(self, task: Any) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} docs/s" if speed else "", style="progress.data.speed")
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        disable=not enabled,
+    )

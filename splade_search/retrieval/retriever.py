@@ -1,0 +1,113 @@
+"""SparseRetriever: search an index with the model it was built with (the pipeline API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import IndexMismatchError, InputError
+from ..indexes import SparseIndex, TermContribution
+from ..sparse import to_scipy_csr
+from .vocabulary import check_same_vocabulary, model_vocabulary, prepare_rows, score_space
+
+
+def recorded_model(index: SparseIndex) -> str:
+    """The model reference an index was built with (an alias, folder or hub id)."""
+    reference = index.metadata.get("model") or index.metadata.get("model_path")
+    if not reference:
+        raise InputError(f"the index {index.path} records no model; pass one explicitly")
+    return str(reference)
+
+
+@dataclass
+class Hit:
+    """One search result."""
+
+    id: str
+    score: float
+    rank: int
+    title: str = ""
+    text: str = ""
+    doc_number: int = -1
+    terms: list[TermContribution] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "score": self.score,
+            "title": self.title,
+            "text": self.text,
+            "terms": [t._asdict() for t in self.terms],
+        }
+
+
+class SparseRetriever:
+    """Encode queries with ``model`` and search ``index``; safe to call from several threads."""
+
+    def __init__(self, model: Any, index: SparseIndex) -> None:
+        check_same_vocabulary(index.vocab, model_vocabulary(model), str(index.path), str(getattr(model, "model_name_or_path", "")))
+        self.model = model
+        self.index = index
+        self.space = score_space(model)
+        if index.metadata.get("similarity", "dot") != self.space:
+            raise IndexMismatchError(
+                f"the index was built for {index.metadata.get('similarity')!r} scores but the model uses {self.space!r}"
+            )
+
+    @classmethod
+    def from_index(cls, path: str | Path, model: Any = None, *, verify: bool = True) -> "SparseRetriever":
+        """Open the index at ``path`` and load the model it records (or use ``model``: a name or an encoder)."""
+        from ..encoder import SparseEncoder
+
+        index = SparseIndex.open(path, verify=verify)
+        model = recorded_model(index) if model is None else model
+        return cls(SparseEncoder(model) if isinstance(model, str) else model, index)
+
+    def encode_queries(self, queries: list[str]) -> Any:
+        """Query vectors as the index scores them (scipy CSR rows)."""
+        vectors = self.model.encode_query(queries, convert_to_sparse_tensor=True, save_to_cpu=True)
+        return prepare_rows(to_scipy_csr(vectors), self.space)
+
+    def search(self, queries: str | list[str], k: int = 10, *, explain: bool = False) -> list[Hit] | list[list[Hit]]:
+        """Top-``k`` hits per query (a list for one string, a list of lists for several)."""
+        single = isinstance(queries, str)
+        batch = [queries] if single else list(queries)
+        for i, query in enumerate(batch):
+            if not isinstance(query, str) or not query.strip():
+                raise InputError(f"query {i} is empty; give some text to search for")
+        if not batch:
+            return []
+        vectors = self.encode_queries(batch)
+        results = self.index.search(vectors, k=k)
+        docs = self.index.documents
+        all_hits = []
+        for row, result in enumerate(results):
+            hits = []
+            for rank, (doc_id, score, number) in enumerate(zip(result.ids, result.scores, result.indices), start=1):
+                stored = docs[int(number)] if docs is not None else None
+                hit = Hit(
+                    id=doc_id,
+                    score=float(score),
+                    rank=rank,
+                    title=stored.title if stored else "",
+                    text=stored.text if stored else "",
+                    doc_number=int(number),
+                )
+                if explain:
+                    hit.terms = self.index.explain(vectors[row], int(number))
+                hits.append(hit)
+            all_hits.append(hits)
+        return all_hits[0] if single else all_hits
+
+    def run(self, queries: dict[str, str], k: int = 10) -> dict[str, dict[str, float]]:
+        """A run (``{query_id: {doc_id: score}}``) for many queries, e.g. for evaluation or a TREC file."""
+        ids = list(queries)
+        if not ids:
+            return {}
+        results = self.index.search(self.encode_queries([queries[q] for q in ids]), k=k)
+        return {qid: dict(zip(r.ids, np.asarray(r.scores, dtype=float).tolist())) for qid, r in zip(ids, results)}
