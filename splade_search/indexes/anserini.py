@@ -14,9 +14,9 @@ recomputed from the vocabulary when an index is opened.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,43 +50,42 @@ def impacts(weights: np.ndarray, scale: float) -> np.ndarray:
     return np.rint(weights.astype(np.float64) * scale).astype(np.int64)
 
 
-class CollectionWriter:
-    """Streams batches into ``n_files`` JSONL files (Anserini indexes one file per thread)."""
+def write_collection(
+    folder: Path, batches: Iterable[tuple[list[str], sp.csr_matrix]], terms: Sequence[str], scale: float, n_files: int
+) -> tuple[list[str], int]:
+    """Write validated batches into ``n_files`` JSONL files (Anserini indexes one file per thread).
 
-    def __init__(self, folder: Path, terms: Sequence[str], scale: float, n_files: int) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self._json_terms = [json.dumps(term) for term in terms]
-        self._scale = scale
-        self._files: list[IO[str]] = [
-            open(folder / f"part-{i:03d}.jsonl", "w", encoding="utf-8") for i in range(n_files)
+    Returns the document ids in order and the number of postings written.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    json_terms = [json.dumps(term) for term in terms]
+    doc_ids: list[str] = []
+    postings = 0
+    with ExitStack() as stack:
+        files = [
+            stack.enter_context(open(folder / f"part-{i:03d}.jsonl", "w", encoding="utf-8")) for i in range(n_files)
         ]
-        self._batches = 0
-        self.postings = 0
+        for number, (ids, rows) in enumerate(batches):
+            lines, count = _collection_lines(ids, rows, json_terms, scale)
+            files[number % n_files].writelines(lines)
+            doc_ids.extend(ids)
+            postings += count
+    return doc_ids, postings
 
-    def write(self, ids: Sequence[str], rows: sp.csr_matrix) -> None:
-        """Append one validated batch (``rows``: canonical float32 CSR)."""
-        if rows.nnz and rows.data.min() < 0:
-            raise InputError("the lucene backend stores non-negative weights only; use the csr backend")
-        values = impacts(rows.data, self._scale)
-        out = self._files[self._batches % len(self._files)]
-        self._batches += 1
-        for doc_id, start, end in zip(ids, rows.indptr[:-1].tolist(), rows.indptr[1:].tolist()):
-            pairs = [
-                f"{self._json_terms[column]}: {value}"
-                for column, value in zip(rows.indices[start:end].tolist(), values[start:end].tolist())
-                if value
-            ]
-            self.postings += len(pairs)
-            doc = json.dumps(doc_id)
-            out.write(f'{{"id": {doc}, "contents": "", "vector": {{{", ".join(pairs)}}}}}\n')
 
-    def close(self) -> None:
-        """Flush and close every file."""
-        for f in self._files:
-            f.close()
-
-    def __enter__(self) -> CollectionWriter:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+def _collection_lines(
+    ids: Sequence[str], rows: sp.csr_matrix, json_terms: Sequence[str], scale: float
+) -> tuple[list[str], int]:
+    if rows.nnz and rows.data.min() < 0:
+        raise InputError("the lucene backend stores non-negative weights only; use the csr backend")
+    values = impacts(rows.data, scale)
+    lines, count = [], 0
+    for doc_id, start, end in zip(ids, rows.indptr[:-1].tolist(), rows.indptr[1:].tolist(), strict=True):
+        pairs = [
+            f"{json_terms[column]}: {value}"
+            for column, value in zip(rows.indices[start:end].tolist(), values[start:end].tolist(), strict=True)
+            if value
+        ]
+        count += len(pairs)
+        lines.append(f'{{"id": {json.dumps(doc_id)}, "contents": "", "vector": {{{", ".join(pairs)}}}}}\n')
+    return lines, count

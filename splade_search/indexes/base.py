@@ -80,11 +80,12 @@ class SparseIndex(ABC):
     backend: ClassVar[str]
     _threaded_search: ClassVar[bool] = True
 
-    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+    def __init__(self, path: Path, manifest: dict[str, Any], verify: bool = True) -> None:
+        """Load an index folder whose manifest has been read and checked; use `open` or `build` instead."""
         self.path = path
         self.manifest = manifest
         self._doc_ids, self._vocab = read_index_files(path, manifest)
-        self._verify = True
+        self._verify = verify
         self._documents: DocStore | None = None
 
     @classmethod
@@ -102,14 +103,7 @@ class SparseIndex(ABC):
         impl = _backend_class(backend)
         if not issubclass(impl, cls):
             raise IndexFormatError(f"{folder} is a {backend!r} index; open it with SparseIndex.open")
-        index = impl._from_folder(folder, manifest)
-        index._verify = verify
-        return index
-
-    @classmethod
-    @abstractmethod
-    def _from_folder(cls: type[IndexT], folder: Path, manifest: dict[str, Any]) -> IndexT:
-        """Load backend files of a folder whose manifest has been checked."""
+        return impl(folder, manifest, verify)  # type: ignore[return-value]
 
     @classmethod
     @abstractmethod
@@ -165,7 +159,7 @@ class SparseIndex(ABC):
             raise InputError(f"k must be a positive integer, got {k!r}")
         rows = [
             (matrix.indices[start:end], matrix.data[start:end])
-            for start, end in zip(matrix.indptr[:-1], matrix.indptr[1:])
+            for start, end in zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True)
         ]
         workers = min(threads or os.cpu_count() or 1, len(rows), _MAX_THREADS) if self._threaded_search else 1
         if workers <= 1:
@@ -183,7 +177,7 @@ class SparseIndex(ABC):
         terms, weights = matrix.indices, self._scored_weights(matrix.data)
         doc_weights = self._doc_weights(terms, int(doc_number))
         contributions = weights * doc_weights
-        shared = np.flatnonzero(doc_weights)
+        shared = np.flatnonzero(contributions)
         order = shared[np.lexsort((terms[shared], -contributions[shared]))]
         return [
             TermContribution(self._vocab[terms[i]], float(weights[i]), float(doc_weights[i]), float(contributions[i]))

@@ -4,7 +4,8 @@ Files besides the common ones (see `layout`): ``postings_indptr.npy`` (int64, vo
 each term's postings start), ``postings_docs.npy`` (document numbers, ascending within a term) and
 ``postings_weights.npy`` (stored weights, dtype per `quantization`). A query is scored exactly by
 gathering only its terms' posting lists and summing ``query weight x document weight`` per document
-(one sparse matrix-vector product); nothing is pruned.
+(one sparse matrix-vector product); nothing is pruned. `CsrIndex.add` and `CsrIndex.delete` rewrite
+an index atomically (see `csr_update`).
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import IndexFormatError
+from . import csr_update
 from .base import SparseIndex
 from .batches import Batch, DocMatrixBuilder, read_batches
 from .layout import check_metadata, check_vocab, write_index_files
+from .postings import Postings, doc_number_dtype, from_doc_major, keep
 from .quantization import Quantization, parse_mode, quantize
 from .storage import atomic_folder, load_array, save_array
 from .topk import top_k_dense
 
 _INDPTR, _DOCS, _WEIGHTS = "postings_indptr.npy", "postings_docs.npy", "postings_weights.npy"
+Documents = Iterable[tuple[str, str, str]]
 
 
 class CsrIndex(SparseIndex):
@@ -33,17 +37,13 @@ class CsrIndex(SparseIndex):
 
     backend = "csr"
 
-    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
-        super().__init__(path, manifest)
+    def __init__(self, path: Path, manifest: dict[str, Any], verify: bool = True) -> None:
+        super().__init__(path, manifest, verify)
         self._quantization = Quantization.from_dict(manifest["quantization"])
         self._indptr = load_array(path, _INDPTR)
         self._docs = load_array(path, _DOCS)
         self._weights = load_array(path, _WEIGHTS)
         self._check_arrays()
-
-    @classmethod
-    def _from_folder(cls, folder: Path, manifest: dict[str, Any]) -> CsrIndex:
-        return cls(folder, manifest)
 
     @classmethod
     def build(
@@ -53,7 +53,7 @@ class CsrIndex(SparseIndex):
         vocab: list[str],
         *,
         metadata: dict[str, Any] | None = None,
-        documents: Iterable[tuple[str, str, str]] | None = None,
+        documents: Documents | None = None,
         show_progress: bool = True,
         quantization: str | None = None,
     ) -> CsrIndex:
@@ -70,22 +70,78 @@ class CsrIndex(SparseIndex):
         builder = DocMatrixBuilder(len(vocab))
         for ids, rows in read_batches(batches, len(vocab), show_progress):
             builder.add(ids, rows)
-        postings = builder.finish().tocsc()
-        stored, recipe = quantize(postings.data, mode)
-        indptr, docs, stored = _drop_zeros(postings.indptr, postings.indices, stored)
-        del postings
+        postings = from_doc_major(builder.finish())
+        stored, recipe = quantize(postings.weights, mode)
+        postings = keep(postings._replace(weights=stored), stored != 0)
+        return cls._write(path, builder.doc_ids, vocab, metadata, recipe, postings, documents, show_progress)
+
+    @classmethod
+    def add(
+        cls,
+        path: str | os.PathLike[str],
+        batches: Iterable[Batch],
+        *,
+        documents: Documents | None = None,
+        show_progress: bool = True,
+    ) -> CsrIndex:
+        """Append documents to the index at ``path`` (atomic rewrite); returns the updated index.
+
+        New ids must not be in the index yet. ``documents`` must be given exactly when the index
+        stores documents. Integer-quantized indexes keep their scale: larger weights are refused.
+        """
+        index = cls.open(path)
+        all_documents = csr_update.extended_documents(index, documents)
+        new_ids, postings = csr_update.added_postings(index, batches, show_progress)
+        return cls._write(
+            path, index.doc_ids + new_ids, index.vocab, index.metadata, index.quantization, postings, all_documents
+        )
+
+    @classmethod
+    def delete(cls, path: str | os.PathLike[str], ids: Iterable[str]) -> CsrIndex:
+        """Remove documents by id from the index at ``path`` (atomic rewrite); returns the updated index.
+
+        Remaining documents are renumbered in order. Unknown ids raise `InputError` and change nothing.
+        """
+        index = cls.open(path)
+        alive, postings = csr_update.remaining_postings(index, ids)
+        doc_ids = [doc_id for doc_id, kept in zip(index.doc_ids, alive.tolist(), strict=True) if kept]
+        documents = csr_update.kept_documents(index, alive)
+        return cls._write(path, doc_ids, index.vocab, index.metadata, index.quantization, postings, documents)
+
+    @property
+    def quantization(self) -> Quantization:
+        """How stored weights are encoded."""
+        return self._quantization
+
+    @property
+    def postings(self) -> Postings:
+        """The read-only, memory-mapped posting arrays (stored, not dequantized, weights)."""
+        return Postings(self._indptr, self._docs, self._weights)
+
+    @classmethod
+    def _write(
+        cls,
+        path: str | os.PathLike[str],
+        doc_ids: list[str],
+        vocab: list[str],
+        metadata: dict[str, Any],
+        quantization: Quantization,
+        postings: Postings,
+        documents: Documents | None,
+        show_progress: bool = False,
+    ) -> CsrIndex:
         with atomic_folder(path) as tmp:
-            save_array(tmp, _INDPTR, indptr)
-            save_array(tmp, _DOCS, docs)
-            save_array(tmp, _WEIGHTS, stored)
+            save_array(tmp, _INDPTR, postings.indptr.astype(np.int64))
+            save_array(tmp, _DOCS, postings.docs.astype(doc_number_dtype(len(doc_ids))))
+            save_array(tmp, _WEIGHTS, postings.weights)
             write_index_files(
                 tmp,
                 backend=cls.backend,
-                doc_ids=builder.doc_ids,
+                doc_ids=doc_ids,
                 vocab=vocab,
                 metadata=metadata,
-                num_postings=len(stored),
-                quantization=recipe.to_dict(),
+                num_postings=len(postings.docs),
+                quantization=quantization.to_dict(),
                 backend_files=[_INDPTR, _DOCS, _WEIGHTS],
                 documents=documents,
                 show_progress=show_progress,
@@ -99,9 +155,9 @@ class CsrIndex(SparseIndex):
             return np.empty(0, np.int64), np.empty(0, np.float32)
         offsets = np.zeros(len(terms) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        docs = np.concatenate([self._docs[a:b] for a, b in zip(starts, ends)])
-        stored = np.concatenate([self._weights[a:b] for a, b in zip(starts, ends)]).astype(np.float32, copy=False)
-        postings = sp.csc_matrix((stored, docs, offsets), shape=(len(self), len(terms)))
+        docs = np.concatenate([self._docs[a:b] for a, b in zip(starts, ends, strict=True)])
+        stored = np.concatenate([self._weights[a:b] for a, b in zip(starts, ends, strict=True)])
+        postings = sp.csc_matrix((stored.astype(np.float32, copy=False), docs, offsets), shape=(len(self), len(terms)))
         scores = postings @ self._query_factors(weights)
         return top_k_dense(scores, k)
 
@@ -130,12 +186,3 @@ class CsrIndex(SparseIndex):
             raise IndexFormatError(
                 f"{self.path / _WEIGHTS} has dtype {self._weights.dtype}, the manifest says {self._quantization.dtype}"
             )
-
-
-def _drop_zeros(indptr: np.ndarray, docs: np.ndarray, stored: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Remove postings whose stored weight quantized to zero, keeping the per-term layout."""
-    keep = stored != 0
-    kept_before = np.zeros(len(keep) + 1, dtype=np.int64)
-    np.cumsum(keep, out=kept_before[1:])
-    return kept_before[indptr], docs[keep], stored[keep]
-

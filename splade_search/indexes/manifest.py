@@ -81,7 +81,8 @@ def check_file(path: Path, record: dict[str, Any], verify: bool) -> None:
     size = path.stat().st_size
     if size != record.get("bytes"):
         raise IndexFormatError(
-            f"{path} has {size} bytes, the manifest says {record.get('bytes')}: truncated or modified; rebuild the index"
+            f"{path} has {size} bytes, the manifest says {record.get('bytes')}: "
+            "truncated or modified; rebuild the index"
         )
     if verify and file_record(path)["sha256"] != record.get("sha256"):
         raise IndexFormatError(f"{path} fails its SHA-256 check: the file is corrupted; rebuild the index")

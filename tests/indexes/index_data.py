@@ -8,9 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 
-def random_sparse(
-    n_rows: int, n_cols: int, terms_per_row: int, seed: int, levels: int | None = None
-) -> sp.csr_matrix:
+def random_sparse(n_rows: int, n_cols: int, terms_per_row: int, seed: int, levels: int | None = None) -> sp.csr_matrix:
     """Rows with about ``terms_per_row`` Zipf-distributed terms and positive weights.
 
     With ``levels``, weights are multiples of 1/16 up to ``levels``/16: every dot product is then

@@ -29,7 +29,7 @@ def test_corruption_is_detected(tmp_path):
     DocStore.write(tmp_path / "docs", DOCUMENTS)
     target = tmp_path / "docs" / "docs.jsonl"
     target.write_bytes(target.read_bytes().replace(b"one", b"two"))
-    with pytest.raises(IndexFormatError, match="docs.jsonl"):
+    with pytest.raises(IndexFormatError, match=r"docs\.jsonl"):
         DocStore(tmp_path / "docs")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -45,7 +47,7 @@ def integer_brute_force(query, k, scale=100.0):
 
 @pytest.mark.parametrize("k", [1, 10, 500])
 def test_scores_are_integer_dot_products(lucene_index, k):
-    for query, result in zip(QUERIES, lucene_index.search(QUERIES, k=k)):
+    for query, result in zip(QUERIES, lucene_index.search(QUERIES, k=k), strict=True):
         expected_docs, expected_scores = integer_brute_force(query, k)
         assert result.indices.tolist() == expected_docs.tolist()
         np.testing.assert_allclose(result.scores, expected_scores, rtol=1e-6)
@@ -57,7 +59,7 @@ def test_agrees_with_csr_on_the_same_quantized_weights(tmp_path):
     queries = random_sparse(30, N_TERMS, 6, seed=42, levels=48)
     lucene = build_lucene(tmp_path / "lucene", docs, TRICKY_VOCAB, scale=16)
     csr = CsrIndex.build(tmp_path / "csr", batches(doc_ids(N_DOCS), docs, 100), TRICKY_VOCAB, show_progress=False)
-    for lucene_result, csr_result in zip(lucene.search(queries, k=10), csr.search(queries, k=10)):
+    for lucene_result, csr_result in zip(lucene.search(queries, k=10), csr.search(queries, k=10), strict=True):
         assert lucene_result.ids == csr_result.ids
         np.testing.assert_array_equal(lucene_result.scores, csr_result.scores)
         if len(csr_result):
@@ -83,6 +85,13 @@ def test_open_explain_and_stats(lucene_index):
     hit = index.search(query, k=1)[0]
     explanation = index.explain(query, int(hit.indices[0]))
     assert sum(t.contribution for t in explanation) == pytest.approx(float(hit.scores[0]), rel=1e-5)
+
+
+def test_concurrent_searches_match_serial(lucene_index):
+    serial = [lucene_index.search(QUERIES[i], k=10)[0].ids for i in range(QUERIES.shape[0])]
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(lambda i: lucene_index.search(QUERIES[i], k=10)[0].ids, range(QUERIES.shape[0])))
+    assert concurrent == serial
 
 
 def test_empty_and_unmatched_queries(lucene_index):

@@ -15,7 +15,9 @@ QUERIES = random_sparse(50, 500, 12, seed=12)
 
 
 def build(path, docs=DOCS, **options):
-    return CsrIndex.build(path, batches(doc_ids(docs.shape[0]), docs, 500), vocab(docs.shape[1]), show_progress=False, **options)
+    return CsrIndex.build(
+        path, batches(doc_ids(docs.shape[0]), docs, 500), vocab(docs.shape[1]), show_progress=False, **options
+    )
 
 
 @pytest.mark.parametrize("mode", ["float16", "int8", "uint8"])
@@ -24,7 +26,7 @@ def test_recall_and_score_error(tmp_path, mode):
     stats = index.stats()
     assert stats.quantization == mode
     recall = []
-    for query, result in zip(QUERIES, index.search(QUERIES, k=10)):
+    for query, result in zip(QUERIES, index.search(QUERIES, k=10), strict=True):
         exact_docs, _ = brute_force(DOCS, query, 10)
         recall.append(len(set(exact_docs) & set(result.indices)) / len(exact_docs))
         exact = (DOCS[result.indices].astype(np.float64) @ query.astype(np.float64).T).toarray().ravel()
@@ -37,7 +39,9 @@ def test_recall_and_score_error(tmp_path, mode):
 
 
 def test_integer_modes_are_smaller_on_disk(tmp_path):
-    sizes = {mode: build(tmp_path / str(mode), quantization=mode).stats().bytes_on_disk for mode in (None, "float16", "int8")}
+    sizes = {
+        mode: build(tmp_path / str(mode), quantization=mode).stats().bytes_on_disk for mode in (None, "float16", "int8")
+    }
     assert sizes["int8"] < sizes["float16"] < sizes[None]
 
 

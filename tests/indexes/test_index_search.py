@@ -25,7 +25,7 @@ def test_top_k_equals_brute_force_with_exact_ties(tmp_path, seed, k):
     queries = random_sparse(20, N_TERMS, 8, seed + 100, levels=4)
     index = build(tmp_path, docs)
     ties = 0
-    for query, result in zip(queries, index.search(queries, k=k)):
+    for query, result in zip(queries, index.search(queries, k=k), strict=True):
         expected_docs, expected_scores = brute_force(docs, query, k)
         all_scores = brute_force(docs, query, N_DOCS)[1]
         ties += int(len(expected_scores) < len(all_scores) and all_scores[k - 1] == all_scores[k])
@@ -40,7 +40,7 @@ def test_continuous_weights_match_brute_force(tmp_path):
     docs = random_sparse(N_DOCS, N_TERMS, 40, seed=7)
     queries = random_sparse(30, N_TERMS, 10, seed=8)
     index = build(tmp_path, docs)
-    for query, result in zip(queries, index.search(queries, k=10)):
+    for query, result in zip(queries, index.search(queries, k=10), strict=True):
         expected_docs, expected_scores = brute_force(docs, query, 10)
         np.testing.assert_allclose(result.scores, expected_scores, rtol=1e-5)
         assert result.indices.tolist() == expected_docs.tolist()

@@ -16,7 +16,9 @@ QUERIES = random_sparse(10, 50, 5, seed=1)
 
 
 def build(path, docs=DOCS, **options):
-    return CsrIndex.build(path, batches(doc_ids(docs.shape[0]), docs, 32), vocab(docs.shape[1]), show_progress=False, **options)
+    return CsrIndex.build(
+        path, batches(doc_ids(docs.shape[0]), docs, 32), vocab(docs.shape[1]), show_progress=False, **options
+    )
 
 
 def results(index):
@@ -39,7 +41,7 @@ def test_flipped_byte_is_detected(tmp_path):
     data = bytearray(target.read_bytes())
     data[-3] ^= 0xFF
     target.write_bytes(bytes(data))
-    with pytest.raises(IndexFormatError, match="postings_weights.npy.*SHA-256"):
+    with pytest.raises(IndexFormatError, match=r"postings_weights\.npy.*SHA-256"):
         SparseIndex.open(tmp_path / "idx")
     SparseIndex.open(tmp_path / "idx", verify=False)
 
@@ -49,17 +51,17 @@ def test_truncated_array_is_detected(tmp_path, verify):
     build(tmp_path / "idx")
     target = tmp_path / "idx" / "postings_docs.npy"
     target.write_bytes(target.read_bytes()[:-8])
-    with pytest.raises(IndexFormatError, match="postings_docs.npy.*truncated"):
+    with pytest.raises(IndexFormatError, match=r"postings_docs\.npy.*truncated"):
         SparseIndex.open(tmp_path / "idx", verify=verify)
 
 
 def test_missing_manifest_or_file_or_folder(tmp_path):
     build(tmp_path / "idx")
     (tmp_path / "idx" / "vocab.json").unlink()
-    with pytest.raises(IndexFormatError, match="vocab.json is missing"):
+    with pytest.raises(IndexFormatError, match=r"vocab\.json is missing"):
         SparseIndex.open(tmp_path / "idx")
     (tmp_path / "idx" / "manifest.json").unlink()
-    with pytest.raises(IndexFormatError, match="manifest.json is missing"):
+    with pytest.raises(IndexFormatError, match=r"manifest\.json is missing"):
         SparseIndex.open(tmp_path / "idx")
     with pytest.raises(IndexFormatError, match="does not exist"):
         SparseIndex.open(tmp_path / "nowhere")
@@ -113,6 +115,6 @@ def test_refuses_to_replace_a_folder_that_is_not_an_index(tmp_path):
 
 def test_arrays_are_memory_mapped_read_only(tmp_path):
     index = build(tmp_path / "idx")
-    weights = index._weights
+    weights = index.postings.weights
     assert isinstance(weights.base, np.memmap) or isinstance(weights, np.memmap)
     assert not weights.flags.writeable

@@ -19,7 +19,7 @@ def test_concurrent_searches_match_serial(tmp_path):
         single = list(pool.map(lambda i: index.search(queries[i], k=10)[0], range(queries.shape[0])))
         batched = list(pool.map(lambda s: index.search(queries[s : s + 20], k=10, threads=4), range(0, 200, 20)))
     batched = [result for chunk in batched for result in chunk]
-    for expected, got_single, got_batched in zip(serial, single, batched):
+    for expected, got_single, got_batched in zip(serial, single, batched, strict=True):
         assert expected.ids == got_single.ids == got_batched.ids
         np.testing.assert_array_equal(expected.scores, got_single.scores)
         np.testing.assert_array_equal(expected.scores, got_batched.scores)

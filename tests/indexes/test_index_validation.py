@@ -25,7 +25,7 @@ def rows(*values):
     [
         ([], "no documents"),
         ([([], rows([0, 0, 0])[:0])], "no documents"),
-        ([(["d1", "d2"], rows([1, 0, 0])), ], "2 ids for 1 vectors"),
+        ([(["d1", "d2"], rows([1, 0, 0]))], "2 ids for 1 vectors"),
         ([(["d1"], rows([1, 0, 0])), (["d1"], rows([0, 1, 0]))], "duplicate document id 'd1'"),
         ([(["d1"], rows([1, 0, 0, 0]))], "batch 0: .*4 columns, expected 3"),
         ([(["d1"], rows([1, np.nan, 0]))], "NaN"),
