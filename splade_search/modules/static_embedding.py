@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from typing import Any
@@ -11,7 +10,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelFormatError
-from .base import InputModule
+from .base import InputModule, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +87,7 @@ class SparseStaticEmbedding(InputModule):
             from ..hub import download_file
 
             json_path = download_file(json_path, "idf.json", **hub_kwargs)
-        with open(json_path, encoding="utf-8") as f:
-            try:
-                idf = json.load(f)
-            except json.JSONDecodeError as exc:
-                raise ModelFormatError(f"{json_path} is not valid JSON: {exc}") from exc
+        idf = read_json(json_path)
         if not isinstance(idf, dict):
             raise ModelFormatError(f"{json_path} must hold a JSON object {{token: weight}}")
         vocab = tokenizer.get_vocab()
