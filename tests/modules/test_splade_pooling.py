@@ -76,3 +76,20 @@ def test_invalid_arguments():
         SpladePooling("max", "gelu")
     with pytest.raises(ValueError, match="chunk_size"):
         SpladePooling("max", chunk_size=0)
+
+
+@pytest.mark.parametrize("block_elements", [50, 150, 1 << 20])
+def test_inference_projection_blocks_match_reference(monkeypatch, block_elements):
+    from splade_search.modules import splade_pooling
+
+    monkeypatch.setattr(splade_pooling, "PROJECTION_ELEMENTS", block_elements)
+    torch.manual_seed(2)
+    hidden = torch.randn(4, 9, 16)
+    decoder = nn.Linear(16, 50)
+    mask = torch.ones(4, 9, dtype=torch.long)
+    mask[0, 1:] = 0
+    mask[2, 5:] = 0
+    with torch.inference_mode():
+        out = SpladePooling("max")({"mlm_hidden_states": hidden, "mlm_decoder": decoder, "attention_mask": mask})
+    expected = reference(decoder(hidden).detach(), mask, "max", "relu")
+    torch.testing.assert_close(out["sentence_embedding"], expected, atol=1e-5, rtol=1e-5)
