@@ -3,7 +3,8 @@
 ``w = log1p(relu(logits))`` per token (a second ``log1p`` for ``log1p_relu``), then max (SPLADE v2+)
 or sum (SPLADE v1) over the non-padding tokens. The activation is monotonic, so for max pooling the
 max is taken over the raw logits first and the activation applied once on [batch, vocab]. The
-sequence is processed in chunks, so the [batch, length, vocab] tensor is never materialized whole.
+sequence is processed in chunks, so the [batch, length, vocab] tensor is never materialized whole;
+with an MLM decoder and max pooling, ``splade_max`` goes further (see there).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import torch
 from torch import nn
 
 from .base import Module
+from .splade_max import projected_max
 
 POOLING_STRATEGIES = ("max", "sum")
 ACTIVATIONS = ("relu", "log1p_relu")
 CHUNK_ELEMENTS = 1 << 24  # logits elements per chunk when chunk_size is automatic (64 MiB in float32)
-PROJECTION_ELEMENTS = 1 << 24  # logits rows x vocab per projection block in inference (64 MiB, reused)
 
 
 class SpladePooling(Module):
@@ -60,7 +61,7 @@ class SpladePooling(Module):
             logits = features["mlm_hidden_states"]
             project = features["mlm_decoder"]
         if self._can_project_tokens(project):
-            embedding = self.activation(max_over_projected_tokens(logits, project, mask))
+            embedding = self.activation(projected_max(logits, project, mask))
         else:
             embedding = self._pool(logits, project, mask)
         self.word_embedding_dimension = embedding.shape[-1]
@@ -68,13 +69,8 @@ class SpladePooling(Module):
         return features
 
     def _can_project_tokens(self, project: nn.Module) -> bool:
-        """Inference-only fast path: max pooling straight from hidden states, one reused logits buffer."""
-        return (
-            self.pooling_strategy == "max"
-            and self.chunk_size is None
-            and isinstance(project, nn.Linear)
-            and not torch.is_grad_enabled()
-        )
+        """Fast path: max pooling straight from hidden states, never holding [batch, length, vocab]."""
+        return self.pooling_strategy == "max" and self.chunk_size is None and isinstance(project, nn.Linear)
 
     def _chunk_length(self, batch: int, length: int, vocab: int) -> int:
         if self.chunk_size is not None:
@@ -112,36 +108,3 @@ class SpladePooling(Module):
     def __repr__(self) -> str:
         return f"SpladePooling({self.get_config_dict()})"
 
-
-def max_over_projected_tokens(hidden: torch.Tensor, decoder: nn.Linear, mask: torch.Tensor) -> torch.Tensor:
-    """Per text, the max over its non-padding tokens of ``decoder(hidden)``, without the [batch, length, vocab] tensor.
-
-    Only real tokens are projected, in blocks of rows written into one reused buffer; each block's
-    rows belong to consecutive texts, whose running maxima are updated segment by segment.
-    """
-    batch, _, width = hidden.shape
-    vocab = decoder.out_features
-    lengths = mask.sum(dim=1)
-    tokens = hidden[mask]
-    owners = torch.repeat_interleave(torch.arange(batch, device=hidden.device), lengths)
-    pooled = hidden.new_full((batch, vocab), float("-inf"))
-    rows = max(1, PROJECTION_ELEMENTS // vocab)
-    buffer = hidden.new_empty((min(rows, max(1, tokens.shape[0])), vocab))
-    weight_t = decoder.weight.t()
-    for start in range(0, tokens.shape[0], rows):
-        block = tokens[start : start + rows]
-        out = buffer[: block.shape[0]]
-        if decoder.bias is not None:
-            torch.addmm(decoder.bias, block, weight_t, out=out)
-        else:
-            torch.mm(block, weight_t, out=out)
-        block_owners = owners[start : start + rows].tolist()
-        first = 0
-        while first < len(block_owners):
-            owner = block_owners[first]
-            last = first
-            while last + 1 < len(block_owners) and block_owners[last + 1] == owner:
-                last += 1
-            torch.maximum(pooled[owner], out[first : last + 1].amax(dim=0), out=pooled[owner])
-            first = last + 1
-    return pooled

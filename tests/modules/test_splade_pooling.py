@@ -79,10 +79,10 @@ def test_invalid_arguments():
 
 
 @pytest.mark.parametrize("block_elements", [50, 150, 1 << 20])
-def test_inference_projection_blocks_match_reference(monkeypatch, block_elements):
-    from splade_search.modules import splade_pooling
+def test_projection_blocks_match_reference(monkeypatch, block_elements):
+    from splade_search.modules import splade_max
 
-    monkeypatch.setattr(splade_pooling, "PROJECTION_ELEMENTS", block_elements)
+    monkeypatch.setattr(splade_max, "BLOCK_ELEMENTS", block_elements)
     torch.manual_seed(2)
     hidden = torch.randn(4, 9, 16)
     decoder = nn.Linear(16, 50)
@@ -93,3 +93,28 @@ def test_inference_projection_blocks_match_reference(monkeypatch, block_elements
         out = SpladePooling("max")({"mlm_hidden_states": hidden, "mlm_decoder": decoder, "attention_mask": mask})
     expected = reference(decoder(hidden).detach(), mask, "max", "relu")
     torch.testing.assert_close(out["sentence_embedding"], expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("block_elements", [50, 1 << 20])
+def test_projected_max_gradients_match_autograd_through_logits(monkeypatch, block_elements):
+    from splade_search.modules import splade_max
+
+    monkeypatch.setattr(splade_max, "BLOCK_ELEMENTS", block_elements)
+    torch.manual_seed(3)
+    mask = torch.ones(3, 6, dtype=torch.long)
+    mask[1, 2:] = 0
+    fast_decoder, slow_decoder = nn.Linear(8, 40), nn.Linear(8, 40)
+    slow_decoder.load_state_dict(fast_decoder.state_dict())
+    hidden = torch.randn(3, 6, 8)
+    fast_hidden = hidden.clone().requires_grad_(True)
+    slow_hidden = hidden.clone().requires_grad_(True)
+    pooling = SpladePooling("max")
+    upstream = torch.rand(3, 40)
+    fast = pooling({"mlm_hidden_states": fast_hidden, "mlm_decoder": fast_decoder, "attention_mask": mask})["sentence_embedding"]
+    slow = reference(slow_decoder(slow_hidden), mask, "max", "relu")
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)
+    (fast * upstream).sum().backward()
+    (slow * upstream).sum().backward()
+    torch.testing.assert_close(fast_hidden.grad, slow_hidden.grad, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(fast_decoder.weight.grad, slow_decoder.weight.grad, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(fast_decoder.bias.grad, slow_decoder.bias.grad, atol=1e-5, rtol=1e-5)
