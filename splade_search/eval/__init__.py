@@ -1,4 +1,6 @@
-"""Evaluation: IR metrics and evaluators. Names load on first use, so importing this package is cheap."""
+"""Evaluation: IR metrics, evaluators, index-backed evaluation, latency and plots.
+
+Names load on first use, so importing this package is cheap."""
 
 from __future__ import annotations
 
@@ -11,7 +13,25 @@ _LAZY = {
     "evaluate_run": "splade_search.eval.metrics",
     "metric_key": "splade_search.eval.metrics",
     "with_prefix": "splade_search.eval.metrics",
+    "IndexEvaluation": "splade_search.eval.index_eval",
+    "evaluate_model": "splade_search.eval.index_eval",
+    "evaluate_retriever": "splade_search.eval.index_eval",
+    "LatencyStats": "splade_search.eval.latency",
+    "plot_tradeoff": "splade_search.eval.plots",
 }
+_EVALUATORS = (
+    "SparseInformationRetrievalEvaluator",
+    "SparseNanoBEIREvaluator",
+    "SparseEmbeddingSimilarityEvaluator",
+    "SparseBinaryClassificationEvaluator",
+    "SparseTripletEvaluator",
+    "SparseMSEEvaluator",
+    "SparseRerankingEvaluator",
+    "SparseTranslationEvaluator",
+    "ReciprocalRankFusionEvaluator",
+    "SequentialEvaluator",
+)
+_LAZY.update({name: "splade_search.eval.evaluators" for name in _EVALUATORS})
 
 __all__ = list(_LAZY)
 
