@@ -1,0 +1,126 @@
+"""TrainConfig: everything ``splade-search train`` needs, from a YAML/JSON file and/or flags.
+
+Flags override the file, the file overrides the defaults. Keys are the field names below (dashes
+are accepted for underscores); an unknown key is an error that lists the valid ones.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+
+ARCHITECTURES = ("splade", "inference-free", "csr")
+DEFAULT_MODELS = {"splade": "splade-tiny", "inference-free": "splade-tiny", "csr": "minilm"}
+LOSSES = ("mnrl", "margin-mse", "distill-kl", "mse", "cosent", "angle", "cosine", "triplet")
+
+
+@dataclass
+class TrainConfig:
+    """One training run: model, data, loss, hyper-parameters, evaluation and output."""
+
+    output: str = "models/splade-search-model"
+    model: str | None = None
+    architecture: str = "splade"
+    train_data: str | None = None
+    train_split: str = "train"
+    train_config: str | None = None
+    columns: list[str] | None = None
+    label_column: str | None = None
+    max_rows: int | None = None
+    loss: str = "mnrl"
+    query_weight: float | None = None
+    document_weight: float | None = None
+    scale: float | None = None
+    csr_beta: float = 0.1
+    csr_gamma: float = 0.1
+    cached_mini_batch_size: int | None = None
+    idf_json: str | None = None
+    static_lr: float = 1e-3
+    lr: float | None = None
+    batch_size: int = 16
+    epochs: float = 1.0
+    max_steps: int | None = None
+    max_length: int | None = 256
+    warmup: float = 0.1
+    seed: int = 42
+    batch_sampler: str = "no_duplicates"
+    logging_steps: int = 10
+    save_steps: int | None = None
+    save_total_limit: int | None = 2
+    eval_data: str | None = None
+    eval_split: str = "test"
+    eval_steps: int | None = None
+    eval_max_queries: int | None = None
+    fp16: bool = False
+    bf16: bool = False
+    resume: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.architecture not in ARCHITECTURES:
+            raise InputError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}")
+        if self.loss not in LOSSES:
+            raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.model is None:
+            self.model = DEFAULT_MODELS[self.architecture]
+        if isinstance(self.columns, str):
+            self.columns = [c.strip() for c in self.columns.split(",") if c.strip()]
+        for name in ("batch_size", "logging_steps"):
+            if getattr(self, name) <= 0:
+                raise InputError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.max_steps is not None and self.max_steps <= 0:
+            raise InputError(f"max_steps must be positive, got {self.max_steps}")
+        if self.train_data is None:
+            raise InputError(
+                "no training data: pass --train-data (a .jsonl/.csv/.tsv/.parquet file or a hub dataset name)"
+            )
+
+    @property
+    def learning_rate(self) -> float:
+        """The base learning rate: ``lr``, else 4e-5 for CSR and 2e-5 otherwise."""
+        return self.lr if self.lr is not None else (4e-5 if self.architecture == "csr" else 2e-5)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The settings of a ``.yaml``/``.yml``/``.json`` file, keys normalised to field names."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"config file {path} does not exist")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"config file {path} is not valid JSON: {exc}") from None
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise InputError(f"config file {path} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"config file {path} must hold a mapping of settings, got {type(data).__name__}")
+    return {str(key).replace("-", "_"): value for key, value in data.items()}
+
+
+def build_config(file_settings: dict[str, Any], flag_settings: dict[str, Any]) -> TrainConfig:
+    """Defaults, overridden by the file, overridden by the flags that were given (not None)."""
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(file_settings) - known)
+    if unknown:
+        raise InputError(f"unknown setting(s) {unknown} in the config file; valid keys: {', '.join(sorted(known))}")
+    merged = {**file_settings, **{k: v for k, v in flag_settings.items() if v is not None}}
+    try:
+        return TrainConfig(**merged)
+    except TypeError as exc:
+        raise InputError(f"bad training settings: {exc}") from None
