@@ -10,6 +10,9 @@ import torch
 from .sparse import to_dense
 
 
+_TINY = 1e-30  # distances are sqrt(max(d2, _TINY)): finite gradients for identical vectors
+
+
 class SimilarityFunction(str, Enum):
     """The similarity functions a SparseEncoder can use."""
 
@@ -74,7 +77,7 @@ def euclidean_sim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """[N, M] negative Euclidean distances."""
     a, b = _float(_as_2d(a)), _float(_as_2d(b))
     squared = _squared_norms(a)[:, None] - 2 * dot_score(a, b) + _squared_norms(b)[None, :]
-    return -squared.clamp(min=0).sqrt()
+    return -squared.clamp(min=_TINY).sqrt()
 
 
 def manhattan_sim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -97,7 +100,7 @@ def pairwise_cos_sim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def pairwise_euclidean_sim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """[N] negative Euclidean distances of matching rows."""
     a, b = to_dense(_float(_as_2d(a))), to_dense(_float(_as_2d(b)))
-    return -((a - b) ** 2).sum(dim=-1).clamp(min=0).sqrt()
+    return -((a - b) ** 2).sum(dim=-1).clamp(min=_TINY).sqrt()
 
 
 def pairwise_manhattan_sim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -115,3 +115,12 @@ def test_max_seq_length_and_chunk_size_proxies(splade_model):
     assert splade_model.tokenize([long])["input_ids"].shape[1] == 8
     splade_model.splade_pooling_chunk_size = 3
     assert splade_model[1].chunk_size == 3
+
+
+def test_euclidean_gradient_is_finite_for_identical_vectors():
+    a = torch.tensor([[1.0, 2.0, 0.0]], requires_grad=True)
+    pairwise_euclidean_sim(a, a.detach().clone()).sum().backward()
+    assert torch.isfinite(a.grad).all()
+    b = torch.tensor([[1.0, 2.0, 0.0]], requires_grad=True)
+    euclidean_sim(b, b.detach().clone()).sum().backward()
+    assert torch.isfinite(b.grad).all()
