@@ -1,0 +1,74 @@
+"""``splade-search mine-negatives``: hard negatives for (query, positive) pairs, scored by a teacher."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import typer
+
+from .console import console, print_json, user_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``mine-negatives`` verb to ``app``."""
+
+    @app.command("mine-negatives")
+    def mine_negatives(
+        pairs: Path = typer.Argument(..., help="JSONL with query and positive columns (e.g. train_pairs.jsonl)."),
+        output: Path = typer.Option(..., "--output", "-o", help="JSONL to write: query, positive, negative_1..n, label."),
+        index: str = typer.Option(None, "--index", "-i", help="Mine from this existing index (it records its model)."),
+        corpus: str = typer.Option(None, "--corpus", help="Or index this corpus (BEIR folder, JSONL, ...) on the fly."),
+        model: str = typer.Option(None, "--model", "-m", help="Retriever model (default: the index's; splade-tiny)."),
+        n_negatives: int = typer.Option(4, "--negatives", "-n", help="Negatives per query."),
+        top_k: int = typer.Option(30, "--top-k", help="Candidates retrieved per query."),
+        skip_top: int = typer.Option(0, "--skip-top", help="Ignore the best N ranks (likely unjudged positives)."),
+        teacher: str = typer.Option(None, "--teacher", help="Teacher model (alias, folder or hub id); none: no labels."),
+        teacher_kind: str = typer.Option("sparse", "--teacher-kind", help="sparse, dense or cross-encoder."),
+        teacher_scale: float = typer.Option(1.0, "--teacher-scale", help="Multiply dense/cross-encoder scores."),
+        max_length: int = typer.Option(None, "--max-length", help="Truncate documents to N tokens (index and teacher)."),
+        max_rows: int = typer.Option(None, "--max-rows", help="Use only the first N pairs."),
+        query_column: str = typer.Option("query", help="Query column of the pairs file."),
+        positive_column: str = typer.Option("positive", help="Positive column of the pairs file (or 'pos')."),
+        json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    ) -> None:
+        """Mine hard negatives from a sparse index and label them with teacher scores for distillation.
+
+        The output feeds ``splade-search train --loss margin-mse`` (or ``distill-kl``) directly.
+        """
+        with user_errors():
+            from ..errors import InputError
+            from ..training import mining
+
+            if (index is None) == (corpus is None):
+                raise InputError("give exactly one of --index or --corpus")
+            started = time.perf_counter()
+            rows_in = mining.read_pairs(pairs, query_column, positive_column)[:max_rows]
+            retriever_model = model or (None if index else "splade-tiny")
+            with tempfile.TemporaryDirectory(prefix="splade-mine-") as workdir:  # the on-the-fly index, if any
+                retriever = mining.retriever_for(retriever_model, corpus, index, max_length, workdir)
+                rows = mining.mine_hard_negatives(
+                    rows_in, retriever, n_negatives=n_negatives, top_k=top_k, skip_top=skip_top
+                )
+            if teacher:
+                scorer = mining.load_teacher(teacher_kind, teacher, max_length, teacher_scale)
+                written = mining.write_rows(mining.iter_scored(rows, scorer), output)
+            else:
+                written = mining.write_rows(rows, output)
+            summary = {
+                "pairs": len(rows_in),
+                "rows_written": written,
+                "dropped": len(rows_in) - written,
+                "negatives": n_negatives,
+                "teacher": teacher,
+                "output": str(output),
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+            if json_output:
+                print_json(summary)
+            else:
+                console.print(
+                    f"wrote {written} rows ({summary['dropped']} pairs without {n_negatives} negatives dropped) "
+                    f"to {output} in {summary['seconds']} s"
+                )
