@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,11 +28,21 @@ from .docstore import DocStore
 from .layout import DOCS_FOLDER, INDEX_FORMAT, read_index_files
 from .manifest import read_manifest
 
-__all__ = ["IndexStats", "SearchResult", "SparseIndex", "TermContribution", "as_csr", "build_index"]
+__all__ = [
+    "SEARCH_MODES",
+    "IndexStats",
+    "SearchResult",
+    "SparseIndex",
+    "TermContribution",
+    "as_csr",
+    "build_index",
+]
 
 BACKENDS = {"csr": "splade_search.indexes.csr:CsrIndex", "lucene": "splade_search.indexes.lucene:LuceneIndex"}
 _MAX_THREADS = 8
+SEARCH_MODES = ("exact", "pruned", "approximate")
 IndexT = TypeVar("IndexT", bound="SparseIndex")
+TopK = Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,25 +157,34 @@ class SparseIndex(ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r}, documents={len(self)}, vocab={len(self._vocab)})"
 
-    def search(self, queries: Any, k: int = 10, *, threads: int | None = None) -> list[SearchResult]:
+    def search(
+        self, queries: Any, k: int = 10, *, threads: int | None = None, mode: str = "exact", **knobs: Any
+    ) -> list[SearchResult]:
         """Top-``k`` hits for each query row, in row order.
 
         ``queries``: anything `as_csr` accepts (a single 1-D vector counts as one query), with one
         column per vocabulary token. ``threads``: worker threads for several queries (default: up to
-        the number of CPUs). Raises `IndexMismatchError` for a width other than the vocabulary size.
+        the number of CPUs). ``mode`` (see `SEARCH_MODES`): ``"exact"`` scores every posting of the
+        query terms; ``"pruned"`` returns the same hits while skipping documents that cannot reach
+        the top-k; ``"approximate"`` trades recall for speed, tuned by ``knobs`` (csr backend: see
+        `approximate.ApproximateSettings`). Raises `IndexMismatchError` for a width other than the
+        vocabulary size, `InputError` for a mode or knob the backend does not offer.
         """
         matrix = self._query_matrix(queries)
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise InputError(f"k must be a positive integer, got {k!r}")
+        if mode not in SEARCH_MODES:
+            raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
+        scorer = self._scorer(mode, knobs)
         rows = [
             (matrix.indices[start:end], matrix.data[start:end])
             for start, end in zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True)
         ]
         workers = min(threads or os.cpu_count() or 1, len(rows), _MAX_THREADS) if self._threaded_search else 1
         if workers <= 1:
-            return [self._search_row(terms, weights, int(k)) for terms, weights in rows]
+            return [self._search_row(terms, weights, int(k), scorer) for terms, weights in rows]
         with ThreadPoolExecutor(workers) as pool:
-            return list(pool.map(lambda row: self._search_row(row[0], row[1], int(k)), rows))
+            return list(pool.map(lambda row: self._search_row(row[0], row[1], int(k), scorer), rows))
 
     def explain(self, query: Any, doc_number: int) -> list[TermContribution]:
         """The terms ``query`` shares with document ``doc_number``, largest contribution first."""
@@ -208,9 +227,17 @@ class SparseIndex(ABC):
             )
         return matrix
 
-    def _search_row(self, terms: np.ndarray, weights: np.ndarray, k: int) -> SearchResult:
+    def _scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
+        """The top-k function of ``mode`` (backends with more modes than ``"exact"`` override this)."""
+        if mode != "exact":
+            raise InputError(f"the {self.backend} backend offers search mode 'exact' only, not {mode!r}")
+        if knobs:
+            raise InputError(f"search mode 'exact' takes no options, got {', '.join(sorted(knobs))}")
+        return self._top_k
+
+    def _search_row(self, terms: np.ndarray, weights: np.ndarray, k: int, scorer: TopK) -> SearchResult:
         if len(terms):
-            numbers, scores = self._top_k(terms, weights, k)
+            numbers, scores = scorer(terms, weights, k)
         else:
             numbers, scores = np.empty(0, np.int64), np.empty(0, np.float32)
         return SearchResult(

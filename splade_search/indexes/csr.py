@@ -4,8 +4,9 @@ Files besides the common ones (see `layout`): ``postings_indptr.npy`` (int64, vo
 each term's postings start), ``postings_docs.npy`` (document numbers, ascending within a term) and
 ``postings_weights.npy`` (stored weights, dtype per `quantization`). A query is scored exactly by
 gathering only its terms' posting lists and summing ``query weight x document weight`` per document
-(one sparse matrix-vector product); nothing is pruned. `CsrIndex.add` and `CsrIndex.delete` rewrite
-an index atomically (see `csr_update`).
+(one sparse matrix-vector product); nothing is pruned. Search modes ``"pruned"`` (same results,
+less work) and ``"approximate"`` live in `search_modes`. `CsrIndex.add` and `CsrIndex.delete`
+rewrite an index atomically (see `csr_update`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import scipy.sparse as sp
 
 from ..errors import IndexFormatError
 from . import csr_update
-from .base import SparseIndex
+from .base import SparseIndex, TopK
 from .batches import Batch, DocMatrixBuilder, read_batches
 from .layout import check_metadata, check_vocab, write_index_files
 from .postings import Postings, doc_number_dtype, from_doc_major, keep
 from .quantization import Quantization, parse_mode, quantize
+from .search_modes import SearchModes
 from .storage import atomic_folder, load_array, save_array
 from .topk import top_k_dense
 
@@ -44,6 +46,7 @@ class CsrIndex(SparseIndex):
         self._docs = load_array(path, _DOCS)
         self._weights = load_array(path, _WEIGHTS)
         self._check_arrays()
+        self._modes = SearchModes(self)
 
     @classmethod
     def build(
@@ -147,6 +150,11 @@ class CsrIndex(SparseIndex):
                 show_progress=show_progress,
             )
         return cls.open(path, verify=False)
+
+    def _scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
+        if mode == "exact":
+            return super()._scorer(mode, knobs)
+        return self._modes.scorer(mode, knobs)
 
     def _top_k(self, terms: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         starts, ends = self._indptr[terms].tolist(), self._indptr[terms + 1].tolist()

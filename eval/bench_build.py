@@ -1,0 +1,72 @@
+"""Index build rate (documents/s from ready vectors) and bytes on disk per posting: csr vs Lucene vs PISA (and bmp).
+
+Each build runs in its own subprocess (so one engine's memory or JVM never affects another),
+from vectors already encoded and cached (`_vectors`, `_gen`). The build indexes stay under
+``eval/_work/indexes/<corpus>/<engine>`` for `bench_search`; results are merged into
+``eval/_work/results/build.json``. Usage (the machine is shared: nice it):
+
+    nice .venv/bin/python eval/bench_build.py scifact arguana synth-100000 synth-1000000 --engines csr lucene pisa bmp
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+from _corpora import open_corpus
+from _vectors import WORK
+
+RESULTS = WORK / "results"
+
+
+def build_one(engine: str, corpus_name: str) -> dict:
+    """Build one index in this process and describe it."""
+    from _engines import build, search_bytes
+
+    corpus = open_corpus(corpus_name)
+    list(corpus.chunks())  # load (and generate) the vectors before timing
+    postings = sum(chunk.nnz for chunk in corpus.chunks())
+    path = corpus.index_path(engine)
+    start = time.perf_counter()
+    build(engine, corpus, path)
+    seconds = time.perf_counter() - start
+    size = search_bytes(engine, path)
+    return {"engine": engine, "corpus": corpus_name, "docs": corpus.n_docs, "postings": postings, "seconds": seconds,
+            "docs_per_s": corpus.n_docs / seconds, "bytes": size, "bytes_per_posting": size / postings}
+
+
+def record(result: dict) -> None:
+    """Merge ``result`` into ``build.json``."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "build.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results[f"{result['corpus']}/{result['engine']}"] = result
+    path.write_text(json.dumps(results, indent=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpora", nargs="+")
+    parser.add_argument("--engines", nargs="+", default=["csr", "csr-uint8", "lucene", "pisa", "bmp"])
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(build_one(*args.one)))
+        return
+    for corpus in args.corpora:
+        for engine in args.engines:
+            out = subprocess.run([sys.executable, __file__, "-", "--one", engine, corpus], capture_output=True, text=True)
+            if out.returncode != 0:
+                print(f"{corpus}/{engine}: FAILED\n{out.stderr[-3000:]}", flush=True)
+                continue
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            record(result)
+            print(f"{corpus}/{engine}: {result['docs_per_s']:.0f} docs/s, {result['bytes_per_posting']:.2f} bytes/posting",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
