@@ -4,7 +4,8 @@ Every engine gets the same vectors. Integer engines get ``round(weight x 100)`` 
 convention, never clipped) for documents and queries, except bmp, whose document weights wrap
 above 255 (its scale is ``min(100, 255 / max weight)``). Results are document numbers.
 
-- ``csr``: this package's `CsrIndex` (float32; ``csr-uint8``: 8-bit weights); search mode per variant.
+- ``csr``: this package's `CsrIndex` (float32; ``csr-uint8``: 8-bit weights); search mode per variant
+  (``pruned-numpy``: mode ``pruned`` without numba).
 - ``lucene``: this package's `LuceneIndex` (Anserini impact index, scale 100).
 - ``pyserini``: pyserini's ``LuceneImpactSearcher`` on the ``lucene`` engine's index (its JVM is
   started by `splade_search.indexes.java` first, pitfalls P3-P7 of engines.md handled).
@@ -103,6 +104,9 @@ class Searcher:
         index = CsrIndex.open(corpus.index_path("csr"), verify=False)
         width = len(corpus.vocab)
         mode, options = self.variant or "exact", self.options
+        if mode == "pruned-numpy":  # the plain path, as without the fast extra
+            os.environ["SPLADE_SEARCH_NO_NUMBA"] = "1"
+            mode = "pruned"
 
         def one(terms: np.ndarray, weights: np.ndarray, k: int) -> Hits:
             row = sp.csr_matrix((weights, terms, [0, len(terms)]), shape=(1, width))
@@ -153,7 +157,8 @@ class Searcher:
             return [int(hit.docid) for hit in searcher.search(encode(terms, weights), k)]
 
         def many(queries: sp.csr_matrix, k: int, threads: int) -> list[Hits]:
-            keys = [encode(queries.indices[a:b], queries.data[a:b]) for a, b in zip(queries.indptr[:-1], queries.indptr[1:])]
+            bounds = zip(queries.indptr[:-1], queries.indptr[1:], strict=True)
+            keys = [encode(queries.indices[a:b], queries.data[a:b]) for a, b in bounds]
             found = searcher.batch_search(keys, keys, k, threads)
             return [[int(hit.docid) for hit in found[key]] for key in keys]
 
@@ -179,19 +184,22 @@ class Searcher:
             n = _pisathon.retrieve(context, algorithm, toks, k=k, threads=threads, query_weighted=1, pretokenised=True,
                                    result_qidxs=qidx, result_docnos=docnos, result_ranks=ranks, result_scores=scores)
             hits: list[Hits] = [[] for _ in toks]
-            for q, d, r in sorted(zip(qidx[:n].tolist(), docnos[:n].tolist(), ranks[:n].tolist()), key=lambda x: (x[0], x[2])):
+            found = zip(qidx[:n].tolist(), ranks[:n].tolist(), docnos[:n].tolist(), strict=True)
+            for q, _, d in sorted(found):
                 hits[q].append(int(d))
             return hits
 
         def prepare(terms: np.ndarray, weights: np.ndarray) -> dict[str, float]:
-            return {k: float(v) for k, v in _toks(terms, np.rint(weights.astype(np.float64) * SCALE).astype(np.int64)).items()}
+            values = np.rint(weights.astype(np.float64) * SCALE).astype(np.int64)
+            return {term: float(value) for term, value in _toks(terms, values).items()}
 
         def one(terms: np.ndarray, weights: np.ndarray, k: int) -> Hits:
             return run([(0, prepare(terms, weights))], k, 1)[0]
 
         def many(queries: sp.csr_matrix, k: int, threads: int) -> list[Hits]:
             rows = zip(queries.indptr[:-1], queries.indptr[1:])
-            return run([(i, prepare(queries.indices[a:b], queries.data[a:b])) for i, (a, b) in enumerate(rows)], k, threads)
+            prepared = [(i, prepare(queries.indices[a:b], queries.data[a:b])) for i, (a, b) in enumerate(rows)]
+            return run(prepared, k, threads)
 
         return one, many
 

@@ -76,7 +76,8 @@ def generate(
         counts[term] = len(chosen)
     indptr = np.zeros(real.shape[1] + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    matrix = sp.csc_matrix((np.concatenate(weights_out), np.concatenate(docs_out), indptr), shape=(n_docs, real.shape[1]))
+    arrays = (np.concatenate(weights_out), np.concatenate(docs_out), indptr)
+    matrix = sp.csc_matrix(arrays, shape=(n_docs, real.shape[1]))
     return matrix.tocsr()
 
 
@@ -140,8 +141,9 @@ def main() -> None:
     for name in parser.parse_args().names:
         start = time.perf_counter()
         lengths = np.concatenate([np.diff(chunk.indptr) for chunk in chunks(name)])
-        print(f"{name}: {lengths.sum()} postings, {lengths.mean():.1f} terms/doc (p10 {np.percentile(lengths, 10):.0f}, "
-              f"p90 {np.percentile(lengths, 90):.0f}), {time.perf_counter() - start:.0f} s")
+        low, high = np.percentile(lengths, [10, 90])
+        print(f"{name}: {lengths.sum()} postings, {lengths.mean():.1f} terms/doc (p10 {low:.0f}, "
+              f"p90 {high:.0f}), {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":

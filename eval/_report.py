@@ -1,6 +1,6 @@
 """Markdown tables and plots from the recorded benchmark results (``eval/_work/results/*.json``).
 
-    .venv/bin/python eval/_report.py      # prints the tables, writes eval/search_latency.png and eval/approximate_tradeoff.png
+    .venv/bin/python eval/_report.py   # prints the tables; writes search_latency.png, approximate_tradeoff.png
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from _vectors import WORK
 RESULTS = WORK / "results"
 HERE = Path(__file__).resolve().parent
 PEERS = ["lucene:", "pyserini:", "pisa:maxscore", "pisa:block_max_wand", "bmp:"]
-LABELS = {"csr:exact": "csr exact (scipy)", "csr:pruned": "csr pruned", "lucene:": "Lucene (ours)",
-          "pyserini:": "pyserini LuceneImpactSearcher", "pisa:maxscore": "PISA maxscore",
+LABELS = {"csr:exact": "csr exact (scipy)", "csr:pruned": "csr pruned", "csr:pruned-numpy": "csr pruned, no numba",
+          "lucene:": "Lucene (ours)", "pyserini:": "pyserini LuceneImpactSearcher", "pisa:maxscore": "PISA maxscore",
           "pisa:block_max_wand": "PISA block-max WAND", "bmp:": "bmp (alpha=beta=1)"}
 ORDER = ["scifact", "arguana", "synth-100000", "topic-100000", "synth-1000000", "topic-1000000", "synth-3000000"]
 
@@ -39,7 +39,7 @@ def exact_tables(search: dict) -> str:
         lines += [f"\n**{corpus}** ({ours['queries']} queries)\n",
                   "| engine | median ms | p99 ms | QPS (2 threads) | recall@10 | csr pruned median / this |",
                   "|---|---:|---:|---:|---:|---:|"]
-        for run in ["csr:exact", "csr:pruned", *PEERS]:
+        for run in ["csr:exact", "csr:pruned", "csr:pruned-numpy", *PEERS]:
             if run in runs:
                 r = runs[run]
                 lines.append(f"| {LABELS[run]} | {r['median_ms']:.2f} | {r['p99_ms']:.2f} | {r['qps_2_threads']:.0f} | "
@@ -48,7 +48,8 @@ def exact_tables(search: dict) -> str:
 
 
 def target_table(search: dict) -> str:
-    lines = ["| corpus | csr pruned median ms | best peer | its median ms | ratio (target <= 0.25) |", "|---|---:|---|---:|---:|"]
+    lines = ["| corpus | csr pruned median ms | best peer | its median ms | ratio (target <= 0.25) |",
+             "|---|---:|---|---:|---:|"]
     for corpus, runs in by_corpus(search).items():
         peers = [(runs[p]["median_ms"], p) for p in PEERS if p in runs]
         if not peers or "csr:pruned" not in runs:
@@ -60,14 +61,17 @@ def target_table(search: dict) -> str:
 
 
 def build_table(build: dict) -> str:
-    lines = ["| corpus | engine | docs/s | bytes/posting | csr docs/s / this | csr bytes / this |", "|---|---|---:|---:|---:|---:|"]
+    lines = ["| corpus | engine | docs/s | bytes/posting | csr docs/s / this | csr size / this |",
+             "|---|---|---:|---:|---:|---:|"]
     for corpus, runs in by_corpus(build).items():
         csr = runs.get("csr")
         for engine in ["csr", "csr-uint8", "lucene", "pisa", "bmp"]:
             if engine in runs:
                 r = runs[engine]
-                ratio = f"{csr['docs_per_s'] / r['docs_per_s']:.1f}x | {csr['bytes_per_posting'] / r['bytes_per_posting']:.2f}x" if csr else "- | -"
-                lines.append(f"| {corpus} | {engine} | {r['docs_per_s']:.0f} | {r['bytes_per_posting']:.2f} | {ratio} |")
+                speed = csr["docs_per_s"] / r["docs_per_s"]
+                size = csr["bytes_per_posting"] / r["bytes_per_posting"]
+                lines.append(f"| {corpus} | {engine} | {r['docs_per_s']:.0f} | {r['bytes_per_posting']:.2f} | "
+                             f"{speed:.1f}x | {size:.2f}x |")
     return "\n".join(lines)
 
 
@@ -91,14 +95,14 @@ def plots(search: dict, approximate: dict) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sizes = {"synth-100000": 100_000, "synth-1000000": 1_000_000, "synth-3000000": 3_000_000}
+    sizes = {"scifact": 5_183, "arguana": 8_674, "synth-100000": 100_000, "synth-1000000": 1_000_000}
     fig, ax = plt.subplots(figsize=(7, 4.5))
     table = by_corpus(search)
-    for run in ["csr:exact", "csr:pruned", *PEERS]:
+    for run in ["csr:exact", "csr:pruned", "csr:pruned-numpy", *PEERS]:
         points = sorted((sizes[c], table[c][run]["median_ms"]) for c in sizes if c in table and run in table[c])
         if points:
             ax.plot(*zip(*points), marker="o", label=LABELS[run])
-    ax.set(xscale="log", yscale="log", xlabel="documents (synthetic, real SPLADE statistics)",
+    ax.set(xscale="log", yscale="log", xlabel="documents (SciFact, ArguAna, then synthetic)",
            ylabel="median latency, 1 thread (ms)", title="Exact top-10 latency vs corpus size")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -106,14 +110,16 @@ def plots(search: dict, approximate: dict) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for corpus, runs in approximate.items():
         for engine in ("csr", "bmp"):
-            points = sorted((r["median_ms"], r["recall_at_10"]) for r in runs if r["engine"] == engine and r["variant"] == "approximate")
+            chosen = [r for r in runs if r["engine"] == engine and r["variant"] == "approximate"]
+            points = sorted((r["median_ms"], r["recall_at_10"]) for r in chosen)
             if points:
                 ax.plot(*zip(*points), marker=".", linestyle="", label=f"{engine} approximate, {corpus}")
         for variant in ("exact", "pruned"):
             r = next(r for r in runs if r["variant"] == variant)
             ax.scatter([r["median_ms"]], [1.0], marker="x", label=f"csr {variant}, {corpus}")
     ax.axhline(0.97, color="grey", linewidth=0.8, linestyle="--")
-    ax.set(xscale="log", xlabel="median latency, 1 thread (ms)", ylabel="recall@10 vs exact", title="Approximate search trade-off")
+    ax.set(xscale="log", xlabel="median latency, 1 thread (ms)", ylabel="recall@10 vs exact",
+           title="Approximate search trade-off (1M documents)")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(HERE / "approximate_tradeoff.png", dpi=120)

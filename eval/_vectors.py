@@ -61,7 +61,8 @@ def encode(name: str, batch_size: int = 32) -> None:
     for i in range(0, len(texts), 1024):
         out = model.encode_document(texts[i : i + 1024], batch_size=batch_size, max_active_dims=None)
         chunks.append(to_scipy_csr(out))
-        print(f"{name}: {i + len(chunks[-1].indptr) - 1}/{len(texts)} docs, {time.perf_counter() - start:.0f} s", flush=True)
+        done = i + chunks[-1].shape[0]
+        print(f"{name}: {done}/{len(texts)} docs, {time.perf_counter() - start:.0f} s", flush=True)
     query_ids = list(data.queries)
     queries = to_scipy_csr(model.encode_query(list(data.queries.values()), batch_size=batch_size))
     WORK.mkdir(exist_ok=True)

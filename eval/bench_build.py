@@ -58,14 +58,15 @@ def main() -> None:
         return
     for corpus in args.corpora:
         for engine in args.engines:
-            out = subprocess.run([sys.executable, __file__, "-", "--one", engine, corpus], capture_output=True, text=True)
+            command = [sys.executable, __file__, "-", "--one", engine, corpus]
+            out = subprocess.run(command, capture_output=True, text=True)
             if out.returncode != 0:
                 print(f"{corpus}/{engine}: FAILED\n{out.stderr[-3000:]}", flush=True)
                 continue
             result = json.loads(out.stdout.strip().splitlines()[-1])
             record(result)
-            print(f"{corpus}/{engine}: {result['docs_per_s']:.0f} docs/s, {result['bytes_per_posting']:.2f} bytes/posting",
-                  flush=True)
+            speed, size = result["docs_per_s"], result["bytes_per_posting"]
+            print(f"{corpus}/{engine}: {speed:.0f} docs/s, {size:.2f} bytes/posting", flush=True)
 
 
 if __name__ == "__main__":

@@ -30,10 +30,10 @@ from _vectors import WORK
 RESULTS = WORK / "results"
 K = 10
 WARMUP = 20
-EXACT_RUNS = [("csr", "exact"), ("csr", "pruned"), ("lucene", ""), ("pyserini", ""), ("pisa", "maxscore"),
+EXACT_RUNS = [("csr", "exact"), ("csr", "pruned"), ("csr", "pruned-numpy"), ("lucene", ""), ("pyserini", ""), ("pisa", "maxscore"),
               ("pisa", "block_max_wand"), ("bmp", "")]
 APPROXIMATE_GRID = [
-    *({"budget": budget, "rerank": rerank} for budget in (0.01, 0.02, 0.05, 0.1, 0.2, 0.3) for rerank in (100, 300, 1000)),
+    *({"budget": b, "rerank": r} for b in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3) for r in (100, 300, 1000)),
     *({"budget": 0.1, "rerank": 300, "query_cut": cut} for cut in (8, 16, 32)),
 ]
 BMP_ALPHAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
@@ -91,7 +91,7 @@ def run_exact(engine: str, variant: str, corpus_name: str) -> dict:
             **summary(seconds), "qps_2_threads": qps(searcher, corpus, rows), "recall_at_10": recall(hits, reference)}
 
 
-def run_approximate(corpus_name: str) -> list[dict]:
+def run_approximate(corpus_name: str, with_bmp: bool = True) -> list[dict]:
     """csr exact, pruned and approximate (knob grid), then bmp's alpha, on one corpus (in this process)."""
     from splade_search.indexes import CsrIndex
 
@@ -113,7 +113,7 @@ def run_approximate(corpus_name: str) -> list[dict]:
         results.append({"engine": "csr", "variant": variant, "knobs": knobs, "corpus": corpus_name,
                         "first_query_s": first, **summary(seconds), "recall_at_10": recall(hits, reference)})
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)
-    if corpus.index_path("bmp").exists():
+    if with_bmp and corpus.index_path("bmp").exists():
         import bmp
 
         searcher = bmp.Searcher(str(corpus.index_path("bmp") / "index.bmp"))
@@ -128,13 +128,18 @@ def run_approximate(corpus_name: str) -> list[dict]:
     return results
 
 
+def load_results(name: str) -> dict:
+    """The recorded ``results/<name>.json`` (empty when missing)."""
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def record(name: str, key: str, value) -> None:
     """Merge ``value`` under ``key`` into ``results/<name>.json``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    results = json.loads(path.read_text()) if path.exists() else {}
+    results = load_results(name)
     results[key] = value
-    path.write_text(json.dumps(results, indent=1))
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1))
 
 
 def main() -> None:
@@ -142,6 +147,7 @@ def main() -> None:
     parser.add_argument("what", choices=["exact", "approximate"])
     parser.add_argument("corpora", nargs="+")
     parser.add_argument("--engines", nargs="+", help="subset of: " + " ".join(f"{e}:{v}" for e, v in EXACT_RUNS))
+    parser.add_argument("--no-bmp", action="store_true", help="approximate: keep the recorded bmp runs")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -149,7 +155,10 @@ def main() -> None:
         return
     for corpus in args.corpora:
         if args.what == "approximate":
-            record("approximate", corpus, run_approximate(corpus))
+            runs = run_approximate(corpus, with_bmp=not args.no_bmp)
+            if args.no_bmp:
+                runs += [r for r in load_results("approximate").get(corpus, []) if r["engine"] == "bmp"]
+            record("approximate", corpus, runs)
             continue
         for engine, variant in EXACT_RUNS:
             if args.engines and f"{engine}:{variant}" not in args.engines and engine not in args.engines:

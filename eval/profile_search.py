@@ -35,14 +35,14 @@ def main() -> None:
         index = CsrIndex.open(corpus.index_path("csr"), verify=False)
         postings, n_docs, width = index.postings, len(index), len(corpus.vocab)
         maxima, _ = term_maxima(postings)
-        stats = np.zeros(4, dtype=np.int64)
+        stats, acc = np.zeros(4, dtype=np.int64), np.zeros(n_docs, dtype=np.float32)
         runs = {
             "index.search(mode='pruned')": lambda t, w: index.search(
                 sp.csr_matrix((w, t, [0, len(t)]), shape=(1, width)), 10, threads=1, mode="pruned"
             ),
-            "dense kernel": lambda t, w: numba_kernels.dense_top_k(*postings, t, w, n_docs, 10),
+            "dense kernel": lambda t, w: numba_kernels.dense_top_k(*postings, t, w, 10, acc),
             "maxscore kernel (forced)": lambda t, w: numba_kernels.maxscore_top_k(
-                *postings, maxima, t, w, n_docs, 10, 1.0, 0.0, stats
+                *postings, maxima, t, w, 10, 1.0, 0.0, stats, acc
             ),
         }
         print(f"\n{name}: {n_docs} docs, {len(rows)} queries")
@@ -57,7 +57,9 @@ def main() -> None:
                 total = int(np.sum(postings.indptr[t + 1] - postings.indptr[t]))
                 shares.append(stats[2] / total)
                 kept.append(stats[3])
-            extra = f"; essential postings {np.median(shares):.0%}, candidates {np.median(kept):.0f}" if "maxscore" in label else ""
+            extra = ""
+            if "maxscore" in label:
+                extra = f"; essential postings {np.median(shares):.0%}, candidates {np.median(kept):.0f}"
             print(f"  {label}: median {1000 * np.median(seconds):.3f} ms{extra}")
         flatness(index, rows, maxima)
 

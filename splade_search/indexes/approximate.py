@@ -3,15 +3,18 @@
 Structure (`ApproximateIndex`, built in memory on first use for each ``list_cut``):
 
 - *impact lists*: each term's postings by decreasing ``|weight|`` (ties: document number), cut
-  to the term's ``list_cut`` heaviest postings (Seismic's posting-list cut);
+  to the term's ``list_cut`` heaviest postings (Seismic's posting-list cut), split into *tiers*
+  of geometrically growing size (16, 20, 25, ... postings); each tier is re-sorted by document
+  number, so summing a tier walks the score array forward (out-of-order access costs more);
 - a *forward index*: the postings document by document, to rescore candidates exactly.
 
 Search (score-at-a-time over impact-ordered lists, with Seismic-style knobs):
 
 1. query-term pruning: only the ``query_cut`` heaviest query terms gather candidates;
-2. one impact threshold ``tau`` is set so that the postings with ``|q_t w_td| >= tau`` are about
-   ``budget`` of the postings exhaustive search would score (bisection on ``tau``; each term's
-   share is a prefix of its impact list); they are summed into partial scores;
+2. one impact threshold ``tau`` is set so that the tiers whose heaviest impact ``|q_t| max|w|``
+   reaches ``tau`` hold about ``budget`` of the postings exhaustive search would score (bisection
+   on ``tau``; each term contributes whole tiers from the head of its list); their postings are
+   summed into partial scores;
 3. the ``rerank`` documents with the best partial scores are rescored exactly with every query
    term (forward index, float32 products summed in term order: the plain path's scores) and the
    top-k of them is returned.
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -40,6 +43,8 @@ from .ranges import concat_ranges, offsets_of
 from .topk import top_k
 
 _BISECTION_STEPS = 40
+_FIRST_TIER = 16
+_TIER_GROWTH = 1.25
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class ApproximateSettings:
     - ``list_cut``: heaviest postings kept per term in the impact lists (``None``: all; build setting).
     """
 
-    budget: float = 0.1
+    budget: float = 0.15
     rerank: int | None = 300
     query_cut: int | None = None
     list_cut: int | None = None
@@ -75,11 +80,20 @@ class ApproximateSettings:
         return settings
 
 
-class ApproximateIndex:
-    """Impact lists and a forward index of one posting index (see the module docstring)."""
+class Tiers(NamedTuple):
+    """Tiers of the impact lists: term ``t``'s are ``indptr[t]:indptr[t + 1]``, heaviest first."""
 
-    def __init__(self, impact: Postings, forward: Postings, n_docs: int, full_lengths: np.ndarray) -> None:
+    indptr: np.ndarray  # int64, n_terms + 1
+    ends: np.ndarray  # int64: impact-list position where each tier ends
+    maxima: np.ndarray  # float32: largest |weight| in each tier
+
+
+class ApproximateIndex:
+    """Tiered impact lists and a forward index of one posting index (see the module docstring)."""
+
+    def __init__(self, impact: Postings, tiers: Tiers, forward: Postings, n_docs: int, full_lengths: np.ndarray) -> None:
         self.impact = impact
+        self.tiers = tiers
         self.forward = forward  # indptr per document, term ids, stored weights
         self.n_docs = n_docs
         self.full_lengths = full_lengths
@@ -87,23 +101,30 @@ class ApproximateIndex:
 
     @classmethod
     def build(cls, postings: Postings, n_docs: int, list_cut: int | None) -> ApproximateIndex:
-        """Impact-order (and cut) each term's list, and transpose the postings into a forward index."""
+        """Impact-order, cut and tier each term's list, and transpose the postings into a forward index."""
         indptr, weights = np.asarray(postings.indptr), np.asarray(postings.weights)
         lengths = np.diff(indptr)
         kept = lengths if list_cut is None else np.minimum(lengths, list_cut)
-        positions = np.empty(int(kept.sum()), dtype=np.int64)
         starts = offsets_of(kept)
-        for term in np.flatnonzero(lengths > 1).tolist():
-            lo, hi = int(indptr[term]), int(indptr[term + 1])
-            order = np.argsort(-np.abs(weights[lo:hi].astype(np.float32)), kind="stable")[: kept[term]]
-            positions[starts[term] : starts[term + 1]] = order + lo
-        for term in np.flatnonzero(lengths == 1).tolist():
-            positions[starts[term]] = indptr[term]
+        positions = np.empty(int(starts[-1]), dtype=np.int64)
+        tier_sizes = [np.empty(0, np.int64)] * len(lengths)
+        for term in np.flatnonzero(kept).tolist():
+            lo, hi, size = int(indptr[term]), int(indptr[term + 1]), int(kept[term])
+            order = np.argsort(-np.abs(weights[lo:hi].astype(np.float32)), kind="stable")[:size]
+            tier_sizes[term] = _tier_sizes(size)
+            tier_of = np.repeat(np.arange(len(tier_sizes[term]), dtype=np.int64), tier_sizes[term])
+            positions[starts[term] : starts[term + 1]] = np.sort((tier_of << 40) | order) & ((1 << 40) - 1)
+            positions[starts[term] : starts[term + 1]] += lo
         impact = Postings(starts, np.asarray(postings.docs)[positions], weights[positions])
+        counts = np.array([len(sizes) for sizes in tier_sizes], dtype=np.int64)
+        ends = np.repeat(starts[:-1], counts) + np.concatenate([np.cumsum(sizes) for sizes in tier_sizes])
+        heads = ends - np.concatenate(tier_sizes)
+        maxima = np.maximum.reduceat(np.abs(impact.weights.astype(np.float32)), heads) if len(heads) else heads
+        tiers = Tiers(offsets_of(counts), ends, maxima.astype(np.float32))
         term_major = sp.csc_matrix((weights, np.asarray(postings.docs), indptr), shape=(n_docs, len(lengths)))
         doc_major = term_major.tocsr()
         forward = Postings(doc_major.indptr.astype(np.int64), doc_major.indices, doc_major.data)
-        return cls(impact, forward, n_docs, lengths)
+        return cls(impact, tiers, forward, n_docs, lengths)
 
     def top_k(
         self, terms: np.ndarray, factors: np.ndarray, k: int, settings: ApproximateSettings
@@ -121,7 +142,8 @@ class ApproximateIndex:
         dense[terms] = factors
         try:
             return kernels.impact_top_k(
-                *self.impact, *self.forward, terms.astype(np.int64), factors, np.sort(active), k, budget, rerank, dense, acc
+                *self.impact, *self.tiers, *self.forward, terms.astype(np.int64), factors, np.sort(active), k,
+                budget, rerank, dense, acc,
             )
         finally:
             dense[terms] = 0
@@ -136,9 +158,9 @@ class ApproximateIndex:
     def _top_k_numpy(
         self, terms: np.ndarray, factors: np.ndarray, active: np.ndarray, k: int, budget: int, rerank: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.impact.indptr[terms[active]], self.impact.indptr[terms[active] + 1]
+        lo = self.impact.indptr[terms[active]]
         magnitudes = np.abs(factors[active]).astype(np.float64)
-        prefix = _prefixes(self.impact.weights, lo, hi, magnitudes, budget)
+        prefix = _prefixes(self.tiers, terms[active], lo, magnitudes, budget)
         where = concat_ranges(lo, lo + prefix)
         contributions = self.impact.weights[where].astype(np.float32) * np.repeat(factors[active], prefix)
         candidates, inverse = np.unique(self.impact.docs[where], return_inverse=True)
@@ -160,21 +182,35 @@ class ApproximateIndex:
         return top_k(candidates[hits].astype(np.int64), scores[hits], k)
 
 
-def _prefixes(weights: np.ndarray, lo: np.ndarray, hi: np.ndarray, magnitudes: np.ndarray, budget: int) -> np.ndarray:
-    """Per list, how many of its heaviest postings have ``|w| x magnitude >= tau``, with ``tau`` set for ``budget``."""
-    lengths = hi - lo
-    if lengths.sum() <= budget:
-        return lengths
-    heaviest = [np.abs(weights[a:b].astype(np.float64)) for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+def _tier_sizes(length: int) -> np.ndarray:
+    """Sizes of the tiers of an impact list of ``length`` postings (16, 20, 25, ..., the rest)."""
+    sizes, total, size = [], 0, float(_FIRST_TIER)
+    while total < length:
+        sizes.append(min(int(size), length - total))
+        total += sizes[-1]
+        size *= _TIER_GROWTH
+    return np.array(sizes, dtype=np.int64)
 
-    def counts(tau: float) -> np.ndarray:
-        return np.array([np.searchsorted(-w, -tau / m, side="right") for w, m in zip(heaviest, magnitudes, strict=True)])
 
-    low, high = 0.0, max(float(w[0] * m) for w, m in zip(heaviest, magnitudes, strict=True) if len(w))
+def _prefixes(tiers: Tiers, terms: np.ndarray, lo: np.ndarray, magnitudes: np.ndarray, budget: int) -> np.ndarray:
+    """Per term, its postings in the tiers whose heaviest impact reaches ``tau``, ``tau`` set for ``budget``."""
+    first, last = tiers.indptr[terms], tiers.indptr[terms + 1]
+    if not len(tiers.ends):
+        return np.zeros(len(terms), dtype=np.int64)
+    full = np.where(last > first, tiers.ends[np.maximum(last - 1, 0)] - lo, 0)
+    if full.sum() <= budget:
+        return full
+    heads = [-tiers.maxima[a:b].astype(np.float64) for a, b in zip(first.tolist(), last.tolist(), strict=True)]
+
+    def prefixes(tau: float) -> np.ndarray:
+        taken = np.array([np.searchsorted(h, -tau / m, side="right") for h, m in zip(heads, magnitudes, strict=True)])
+        return np.where(taken > 0, tiers.ends[first + np.maximum(taken - 1, 0)] - lo, 0)
+
+    low, high = 0.0, max(-float(h[0]) * m for h, m in zip(heads, magnitudes, strict=True) if len(h))
     for _ in range(_BISECTION_STEPS):
         middle = (low + high) / 2
-        if counts(middle).sum() > budget:
+        if prefixes(middle).sum() > budget:
             low = middle
         else:
             high = middle
-    return counts(high)
+    return prefixes(high)

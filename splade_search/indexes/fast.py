@@ -2,7 +2,8 @@
 
 numba is an optional dependency (the ``fast`` extra). Without it, or with the environment variable
 ``SPLADE_SEARCH_NO_NUMBA`` set to a non-empty value, every search runs its numpy/scipy path, with
-identical results. The kernels compile on first use (a few seconds, cached on disk afterwards).
+identical results. The choice is made when an index first searches in a mode. The kernels
+compile on first use (a few seconds; numba caches them on disk afterwards).
 """
 
 from __future__ import annotations

@@ -76,17 +76,21 @@ def _ranked(hs, hd, n):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def dense_top_k(indptr, docs, weights, terms, factors, n_docs, k):  # type: ignore[no-untyped-def]
-    """Exhaustive top-``k`` of one query (see the module docstring)."""
-    acc = np.zeros(n_docs, np.float32)
+def dense_top_k(indptr, docs, weights, terms, factors, k, acc):  # type: ignore[no-untyped-def]
+    """Exhaustive top-``k`` of one query (see the module docstring).
+
+    ``acc``: a zeroed float32 scratch array with one slot per document, left zeroed (reusing it
+    keeps the accumulator warm in cache and avoids page faults on every query).
+    """
     for j in range(len(terms)):
         f = factors[j]
         for i in range(indptr[terms[j]], indptr[terms[j] + 1]):
             acc[docs[i]] += np.float32(weights[i]) * f
     hs, hd, n = np.empty(k, np.float32), np.empty(k, np.int64), 0
-    for d in range(n_docs):
+    for d in range(len(acc)):
         if acc[d] != 0:
             n = _offer(hs, hd, n, k, acc[d], d)
+            acc[d] = 0
     return _ranked(hs, hd, n)
 
 
@@ -138,12 +142,14 @@ def _kth_exact(indptr, docs, weights, terms, factors, candidates, k):  # type: i
 
 @njit(nogil=True, cache=True)
 def maxscore_top_k(  # type: ignore[no-untyped-def]
-    indptr, docs, weights, term_max, terms, factors, n_docs, k, max_essential, payback, stats
+    indptr, docs, weights, term_max, terms, factors, k, max_essential, payback, stats, acc
 ):
     """Exact top-``k`` of one query with MaxScore pruning (non-negative weights and factors only).
 
     ``stats`` receives: pruned (1) or dense (0), essential terms, postings scored, candidates kept.
+    ``acc``: as in `dense_top_k`.
     """
+    n_docs = len(acc)
     n = len(terms)
     bounds = np.empty(n, np.float64)
     total = 0
@@ -153,14 +159,15 @@ def maxscore_top_k(  # type: ignore[no-untyped-def]
     m = max(2 * k, 16)
     if total < payback * m * n * (np.log2(n_docs + 1) + 1):
         stats[0], stats[1], stats[2], stats[3] = 0, n, total, 0
-        return dense_top_k(indptr, docs, weights, terms, factors, n_docs, k)
+        return dense_top_k(indptr, docs, weights, terms, factors, k, acc)
     order = np.argsort(-bounds)
     suffix = np.zeros(n + 1, np.float64)
     for jj in range(n - 1, -1, -1):
         suffix[jj] = suffix[jj + 1] + bounds[order[jj]]
     slack = (4 * n + 8) * _UNIT * suffix[0]
     first = terms[order[0]]
-    seeds = docs[_top_m(weights[indptr[first] : indptr[first + 1]], m) + indptr[first]]
+    scan = min(indptr[first + 1] - indptr[first], max(m, total // 64))  # seeds cost ~2% of a dense pass
+    seeds = docs[_top_m(weights[indptr[first] : indptr[first] + scan], m) + indptr[first]]
     theta = _kth_exact(indptr, docs, weights, terms, factors, seeds, k)
     essential, scored = 1, indptr[first + 1] - indptr[first]
     while essential < n and suffix[essential] >= theta - slack:
@@ -170,8 +177,7 @@ def maxscore_top_k(  # type: ignore[no-untyped-def]
     stats[1], stats[2] = essential, scored
     if scored > max_essential * total:
         stats[0], stats[2], stats[3] = 0, total, 0
-        return dense_top_k(indptr, docs, weights, terms, factors, n_docs, k)
-    acc = np.zeros(n_docs, np.float32)
+        return dense_top_k(indptr, docs, weights, terms, factors, k, acc)
     for jj in range(essential):
         f, t = factors[order[jj]], terms[order[jj]]
         for i in range(indptr[t], indptr[t + 1]):
@@ -187,6 +193,10 @@ def maxscore_top_k(  # type: ignore[no-untyped-def]
         s = _exact(indptr, docs, weights, terms, factors, d)
         if s != 0:
             size = _offer(hs, hd, size, k, s, d)
+    for jj in range(essential):  # every touched document is in an essential list: zero them back
+        t = terms[order[jj]]
+        for i in range(indptr[t], indptr[t + 1]):
+            acc[docs[i]] = 0
     return _ranked(hs, hd, size)
 
 
@@ -226,12 +236,12 @@ def _merge(indptr, docs, weights, term, factor, candidates, acc):  # type: ignor
 
 
 @njit(inline="always")
-def _count_at_least(weights, lo, hi, x):  # type: ignore[no-untyped-def]
-    """How many of ``weights[lo:hi]`` (by decreasing magnitude) have ``|w| >= x``."""
+def _tiers_at_least(maxima, lo, hi, x):  # type: ignore[no-untyped-def]
+    """How many of the tiers ``lo:hi`` (by decreasing maximum) have a maximum ``>= x``."""
     a, b = lo, hi
     while a < b:
         mid = (a + b) >> 1
-        if abs(np.float64(weights[mid])) >= x:
+        if np.float64(maxima[mid]) >= x:
             a = mid + 1
         else:
             b = mid
@@ -239,55 +249,57 @@ def _count_at_least(weights, lo, hi, x):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _prefixes(indptr, weights, terms, factors, active, budget):  # type: ignore[no-untyped-def]
-    """Per active term, its impact-list prefix under the threshold that fits ``budget`` postings."""
+def _prefixes(indptr, tier_indptr, tier_ends, tier_maxima, terms, factors, active, budget):  # type: ignore[no-untyped-def]
+    """Per active term, its postings in the tiers that reach the threshold fitting ``budget``."""
     n = len(active)
     prefix = np.empty(n, np.int64)
     total, high = 0, 0.0
     for j in range(n):
         t = terms[active[j]]
-        prefix[j] = indptr[t + 1] - indptr[t]
+        a, b = tier_indptr[t], tier_indptr[t + 1]
+        prefix[j] = tier_ends[b - 1] - indptr[t] if b > a else 0
         total += prefix[j]
-        if prefix[j] > 0:
-            high = max(high, abs(np.float64(weights[indptr[t]])) * abs(np.float64(factors[active[j]])))
+        if b > a:
+            high = max(high, np.float64(tier_maxima[a]) * abs(np.float64(factors[active[j]])))
     if total <= budget:
         return prefix
     low = 0.0
-    for _ in range(40):
-        middle = (low + high) / 2
+    for step in range(41):
+        middle = high if step == 40 else (low + high) / 2
         count = 0
         for j in range(n):
             t = terms[active[j]]
-            count += _count_at_least(weights, indptr[t], indptr[t + 1], middle / abs(np.float64(factors[active[j]])))
-        if count > budget:
-            low = middle
-        else:
-            high = middle
-    for j in range(n):
-        t = terms[active[j]]
-        prefix[j] = _count_at_least(weights, indptr[t], indptr[t + 1], high / abs(np.float64(factors[active[j]])))
+            a, b = tier_indptr[t], tier_indptr[t + 1]
+            taken = _tiers_at_least(tier_maxima, a, b, middle / abs(np.float64(factors[active[j]])))
+            prefix[j] = tier_ends[a + taken - 1] - indptr[t] if taken > 0 else 0
+            count += prefix[j]
+        if step < 40:
+            if count > budget:
+                low = middle
+            else:
+                high = middle
     return prefix
 
 
 @njit(nogil=True, cache=True)
 def impact_top_k(  # type: ignore[no-untyped-def]
-    indptr, docs, weights, fwd_indptr, fwd_terms, fwd_weights, terms, factors, active, k, budget, rerank, dense, acc
+    indptr, docs, weights, tier_indptr, tier_ends, tier_maxima, fwd_indptr, fwd_terms, fwd_weights,
+    terms, factors, active, k, budget, rerank, dense, acc,
 ):
-    """Approximate top-``k`` (see `approximate`): partial scores over impact-list prefixes, exact rescoring.
+    """Approximate top-``k`` (see `approximate`): partial scores over impact-list tiers, exact rescoring.
 
     ``dense``: the query factor of every vocabulary term (0 elsewhere); ``acc``: a zeroed float32
     array per document, left zeroed. ``rerank`` < 0 rescores every candidate.
     """
-    prefix = _prefixes(indptr, weights, terms, factors, active, budget)
+    prefix = _prefixes(indptr, tier_indptr, tier_ends, tier_maxima, terms, factors, active, budget)
     touched = np.empty(prefix.sum(), np.int64)
     n_touched = 0
     for j in range(len(active)):
         t, f = terms[active[j]], factors[active[j]]
         for i in range(indptr[t], indptr[t] + prefix[j]):
             d = docs[i]
-            if acc[d] == 0:
-                touched[n_touched] = d
-                n_touched += 1
+            touched[n_touched] = d
+            n_touched += acc[d] == 0  # branch-free: a first visit keeps its slot
             acc[d] += np.float32(weights[i]) * f
     size = n_touched if rerank < 0 else min(rerank, n_touched)
     hs, hd, n = np.empty(max(size, 1), np.float32), np.empty(max(size, 1), np.int64), 0

@@ -5,12 +5,15 @@
   block-max scorer. Knob ``max_scored`` (default 0.2): when pruning would still score more than
   this share of the query's postings (or blocks), or (numba) the query has too few postings to
   repay estimating its threshold, the query is scored exhaustively instead (the numba dense
-  kernel, or the plain scipy path): same results, less overhead. ``max_scored=1`` always prunes.
+  kernel, or the plain scipy path; without numba also any query under a million postings): same
+  results, less overhead. ``max_scored=1`` always prunes.
 - ``"approximate"``: impact-ordered partial scoring then exact rescoring (`approximate`); knobs
   are the fields of `ApproximateSettings`. Its structure is built on first use per ``list_cut``.
 
-Per-term maxima and block maxima are computed from the postings on first use (one pass over the
-postings, about a second per 100 M postings) and kept in memory.
+What a mode needs is computed from the postings on its first query and kept in memory: per-term
+maxima (numba path; ~0.2 s per 100 M postings), block maxima (numpy path; ~2.5 s and 0.4 GB per
+100 M postings), the approximate structure (two copies of the postings; ~15 s per 100 M).
+Whether numba is used is decided then too (see `fast`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ if TYPE_CHECKING:
     from .csr import CsrIndex
 
 DEFAULT_MAX_SCORED = 0.2
-PAYBACK = 64.0
+PAYBACK = 256.0
+PLAIN_MIN_POSTINGS = 1_000_000
 Result = tuple[np.ndarray, np.ndarray]
 
 
@@ -87,24 +91,31 @@ class SearchModes:
         kernels = fast.kernels(postings.weights.dtype)
         if kernels is None:
             scorer = PrunedScorer(postings, self.block_maxima(), len(index))
+            lengths = np.diff(postings.indptr)
+            floor = 0 if max_scored >= 1 else PLAIN_MIN_POSTINGS
 
             def plain(terms: np.ndarray, weights: np.ndarray, k: int) -> Result:
+                if lengths[terms].sum() < floor:
+                    return index._top_k(terms, weights, k)
                 found = scorer.top_k(terms, index._query_factors(weights), k, max_scored)
                 return index._top_k(terms, weights, k) if found is None else found
 
             return plain
         maxima, negative = self.term_maxima()
-        indptr, docs, stored, n_docs = postings.indptr, postings.docs, postings.weights, len(index)
+        indptr, docs, stored = postings
         payback = 0.0 if max_scored >= 1 else PAYBACK
+        scratch = threading.local()
 
         def compiled(terms: np.ndarray, weights: np.ndarray, k: int) -> Result:
             factors = index._query_factors(weights)
             terms = terms.astype(np.int64, copy=False)
+            if not hasattr(scratch, "acc"):
+                scratch.acc = np.zeros(len(index), dtype=np.float32)
             if negative or factors.min() < 0:
-                return kernels.dense_top_k(indptr, docs, stored, terms, factors, n_docs, k)
+                return kernels.dense_top_k(indptr, docs, stored, terms, factors, k, scratch.acc)
             stats = np.zeros(4, dtype=np.int64)
             return kernels.maxscore_top_k(
-                indptr, docs, stored, maxima, terms, factors, n_docs, k, max_scored, payback, stats
+                indptr, docs, stored, maxima, terms, factors, k, max_scored, payback, stats, scratch.acc
             )
 
         return compiled

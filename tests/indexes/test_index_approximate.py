@@ -87,14 +87,21 @@ def test_more_budget_never_lowers_recall_much(tmp_path, path):
     assert recalls[0] <= recalls[1] + 0.05 and recalls[1] <= recalls[2] + 0.05 and recalls[2] >= 0.95
 
 
-def test_impact_lists_are_cut_heaviest_first():
-    docs = random_sparse(400, 30, 10, seed=5)
-    structure = ApproximateIndex.build(from_doc_major(docs), 400, list_cut=5)
+def test_impact_lists_are_cut_heaviest_first_and_tiered():
+    docs = random_sparse(3000, 30, 10, seed=5)
+    structure = ApproximateIndex.build(from_doc_major(docs), 3000, list_cut=400)
+    impact, tiers = structure.impact, structure.tiers
     for term in range(30):
-        lo, hi = structure.impact.indptr[term], structure.impact.indptr[term + 1]
         column = docs[:, term].toarray().ravel()
-        assert hi - lo == min(5, np.count_nonzero(column))
-        np.testing.assert_array_equal(structure.impact.weights[lo:hi], np.sort(column[column != 0])[::-1][: hi - lo])
+        lo, hi = impact.indptr[term], impact.indptr[term + 1]
+        assert hi - lo == min(400, np.count_nonzero(column))
+        heaviest = np.sort(column[column != 0])[::-1][: hi - lo]
+        np.testing.assert_array_equal(np.sort(impact.weights[lo:hi])[::-1], heaviest)
+        ends = tiers.ends[tiers.indptr[term] : tiers.indptr[term + 1]]
+        for start, end in zip([lo, *ends[:-1]], ends):
+            assert np.all(np.diff(impact.docs[start:end]) > 0)
+            assert tiers.maxima[np.searchsorted(tiers.ends, end)] == impact.weights[start:end].max()
+            assert end == hi or impact.weights[start:end].min() >= impact.weights[end:hi].max()
     np.testing.assert_array_equal(structure.forward.indptr, docs.indptr)
 
 

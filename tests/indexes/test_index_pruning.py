@@ -123,7 +123,9 @@ def test_maxscore_kernel_prunes_on_skewed_data():
     maxima, _ = term_maxima(postings)
     stats = np.zeros(4, dtype=np.int64)
     terms = query.indices.astype(np.int64)
-    numba_kernels.maxscore_top_k(*postings, maxima, terms, query.data, 4000, 10, 1.0, 0.0, stats)
+    acc = np.zeros(4000, dtype=np.float32)
+    numba_kernels.maxscore_top_k(*postings, maxima, terms, query.data, 10, 1.0, 0.0, stats, acc)
+    assert not acc.any()
     assert stats[0] == 1 and stats[2] < np.diff(postings.indptr)[query.indices].sum()
 
 
