@@ -241,7 +241,9 @@ class SparseEncoder(nn.Sequential):
             batches.append(out)
         result = encoding.assemble(batches, order, convert_to_tensor, convert_to_sparse_tensor)
         if single:
-            return result[0] if isinstance(result, list) else _row(result, 0)
+            if isinstance(result, list) or not result.is_sparse:
+                return result[0]
+            return encoding.sparse_rows(result)[0]
         return result
 
     def encode_query(self, sentences: Any, prompt_name: str | None = None, prompt: str | None = None, **kwargs: Any) -> Any:
@@ -382,14 +384,4 @@ class SparseEncoder(nn.Sequential):
     def __repr__(self) -> str:
         inner = "\n".join(f"  ({i}): {module!r}" for i, module in enumerate(self))
         return f"SparseEncoder(\n{inner}\n)"
-
-
-def _row(matrix: torch.Tensor, index: int) -> torch.Tensor:
-    """Row ``index`` of a 2-D (possibly sparse) tensor, as a 1-D tensor of the same layout."""
-    if not matrix.is_sparse:
-        return matrix[index]
-    matrix = matrix.coalesce()
-    rows, cols = matrix.indices()
-    keep = rows == index
-    return torch.sparse_coo_tensor(cols[keep].unsqueeze(0), matrix.values()[keep], (matrix.shape[1],), check_invariants=False).coalesce()
 

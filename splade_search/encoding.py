@@ -81,7 +81,7 @@ def assemble(
     """Put per-batch results (in length order) back into input order."""
     positions = torch.tensor(order, dtype=torch.long)
     if not convert_to_tensor:
-        rows = [row for batch in batches for row in (batch.unbind(0) if not batch.is_sparse else _sparse_rows(batch))]
+        rows = [row for batch in batches for row in (batch.unbind(0) if not batch.is_sparse else sparse_rows(batch))]
         out: list[torch.Tensor] = [None] * len(order)  # type: ignore[list-item]
         for position, row in zip(order, rows):
             out[position] = row
@@ -102,12 +102,12 @@ def assemble(
     return torch.sparse_coo_tensor(torch.cat(indices, dim=1), torch.cat(values), shape, check_invariants=False).coalesce()
 
 
-def _sparse_rows(batch: torch.Tensor) -> list[torch.Tensor]:
+def sparse_rows(batch: torch.Tensor) -> list[torch.Tensor]:
+    """The rows of a 2-D sparse COO tensor, each as a 1-D sparse COO tensor."""
     batch = batch.coalesce()
     rows, cols = batch.indices()
-    values = batch.values()
-    out = []
-    for r in range(batch.shape[0]):
-        keep = rows == r
-        out.append(torch.sparse_coo_tensor(cols[keep].unsqueeze(0), values[keep], (batch.shape[1],), check_invariants=False).coalesce())
-    return out
+    counts = torch.bincount(rows, minlength=batch.shape[0]).tolist()
+    return [
+        torch.sparse_coo_tensor(c.unsqueeze(0), v, (batch.shape[1],), check_invariants=False).coalesce()
+        for c, v in zip(cols.split(counts), batch.values().split(counts))
+    ]
