@@ -109,6 +109,8 @@ def register(app: typer.Typer) -> None:
         static_lr: float = typer.Option(
             None, help="inference-free: learning rate of the query weights (default 1e-3)."
         ),
+        csr_k: int = typer.Option(None, help="csr: active latents per embedding (default: the base model's k)."),
+        csr_k_aux: int = typer.Option(None, help="csr: latents of the auxiliary (dead-latent) loss."),
         lr: float = typer.Option(None, help="Learning rate (default 2e-5; 4e-5 for csr)."),
         batch_size: int = typer.Option(None, help="Rows per batch (default 16)."),
         epochs: float = typer.Option(None, help="Training epochs (default 1)."),

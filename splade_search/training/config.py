@@ -37,6 +37,8 @@ class TrainConfig:
     scale: float | None = None
     csr_beta: float = 0.1
     csr_gamma: float = 0.1
+    csr_k: int | None = None
+    csr_k_aux: int | None = None
     cached_mini_batch_size: int | None = None
     idf_json: str | None = None
     static_lr: float = 1e-3
@@ -72,6 +74,12 @@ class TrainConfig:
         for name in ("batch_size", "logging_steps"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("csr_k", "csr_k_aux"):
+            value = getattr(self, name)
+            if value is not None and (self.architecture != "csr" or value < (1 if name == "csr_k" else 0)):
+                raise InputError(
+                    f"{name} applies to --architecture csr and must be >= {1 if name == 'csr_k' else 0}, got {value}"
+                )
         if self.max_steps is not None and self.max_steps <= 0:
             raise InputError(f"max_steps must be positive, got {self.max_steps}")
         if self.train_data is None:

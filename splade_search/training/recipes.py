@@ -41,13 +41,21 @@ def _load(name: str) -> Any:
 
 
 def _freeze_backbone(model: nn.Module, config: TrainConfig) -> nn.Module:
-    """A CSR model with only its SparseAutoEncoder trainable."""
+    """A CSR model with only its SparseAutoEncoder trainable, at the ``csr_k``/``csr_k_aux`` asked for."""
     from ..modules import SparseAutoEncoder
 
-    if not any(isinstance(m, SparseAutoEncoder) for m in model):
+    autoencoders = [m for m in model if isinstance(m, SparseAutoEncoder)]
+    if not autoencoders:
         raise InputError(
             f"--architecture csr needs a dense or CSR base model (e.g. minilm); {config.model} has no SparseAutoEncoder"
         )
+    autoencoder = autoencoders[-1]
+    for name, attribute in (("csr_k", "k"), ("csr_k_aux", "k_aux")):
+        value = getattr(config, name)
+        if value is not None and value > autoencoder.hidden_dim:
+            raise InputError(f"{name}={value} exceeds the autoencoder's {autoencoder.hidden_dim} latents")
+        if value is not None:
+            setattr(autoencoder, attribute, value)
     for module in model:
         if not isinstance(module, SparseAutoEncoder):
             module.requires_grad_(False)

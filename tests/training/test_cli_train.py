@@ -110,11 +110,32 @@ def test_train_csr(app, pairs_file, tiny_bert_dir, tmp_path):
         2,
         "--batch-size",
         4,
+        "--csr-k",
+        5,
+        "--csr-k-aux",
+        7,
         "--json",
     )
     assert result.exit_code == 0, result.output
     assert "csr" in (out / "README.md").read_text()
-    assert SparseEncoder(str(out), device="cpu").max_active_dims is not None
+    trained = SparseEncoder(str(out), device="cpu")
+    assert (trained[-1].k, trained[-1].k_aux) == (5, 7)
+    embeddings = trained.encode_document(["a document about sparse retrieval", "another one"])
+    assert (embeddings.to_dense() > 0).sum(dim=1).tolist() == [5, 5]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--csr-k", "100000"], "csr_k=100000 exceeds the autoencoder's 128 latents"),
+        (["--csr-k", "0"], "csr_k applies to --architecture csr and must be >= 1"),
+    ],
+)
+def test_train_csr_bad_k(app, pairs_file, tiny_bert_dir, tmp_path, extra, message):
+    result = invoke(app, "-d", pairs_file, "-m", tiny_bert_dir, "--architecture", "csr", "-o", tmp_path / "o",
+                    "--columns", "question,answer", "--max-steps", 1, *extra)
+    assert result.exit_code != 0
+    assert message in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize(
