@@ -19,13 +19,14 @@ def register(app: typer.Typer) -> None:
         side: str = typer.Option("query", help="Encode as 'query' or 'document'."),
         top_k: int = typer.Option(20, "--top-k", "-k", help="Terms to show per text."),
         max_active_dims: int = typer.Option(None, help="Keep only this many dimensions per text."),
+        fast: bool = typer.Option(False, "--fast", help="bfloat16 vocabulary projection (SPLADE; faster, approximate)."),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Encode texts and print their heaviest terms and weights."""
         if side not in ("query", "document"):
             raise typer.BadParameter("side must be 'query' or 'document'", param_hint="--side")
         with user_errors():
-            encoder = load_encoder(model)
+            encoder = load_encoder(model, fast=fast)
             method = encoder.encode_query if side == "query" else encoder.encode_document
             embeddings = method(texts, max_active_dims=max_active_dims)
             stats = [encoder.sparsity(row) for row in embeddings.to_dense()]

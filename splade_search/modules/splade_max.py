@@ -18,11 +18,21 @@ from torch import nn
 BLOCK_ELEMENTS = 1 << 24  # logits (rows x vocab) per projection block, reused across blocks: 64 MiB in float32
 
 
-def projected_max(hidden: torch.Tensor, decoder: nn.Linear, mask: torch.Tensor) -> torch.Tensor:
-    """Per text, the max over its non-padding tokens of ``decoder(hidden)``: [batch, vocab]."""
+def projected_max(
+    hidden: torch.Tensor, decoder: nn.Linear, mask: torch.Tensor, dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """Per text, the max over its non-padding tokens of ``decoder(hidden)``: [batch, vocab].
+
+    ``dtype`` (inference only, e.g. ``torch.bfloat16``): run the projection in that precision, a
+    faster approximation; the result is returned in ``hidden``'s dtype.
+    """
     if torch.is_grad_enabled() and (hidden.requires_grad or decoder.weight.requires_grad):
         return _ProjectedMax.apply(hidden, decoder.weight, decoder.bias, mask)
-    return _forward(hidden, decoder.weight, decoder.bias, mask, track_argmax=False)[0]
+    if dtype is None or dtype == hidden.dtype:
+        return _forward(hidden, decoder.weight, decoder.bias, mask, track_argmax=False)[0]
+    bias = decoder.bias.to(dtype) if decoder.bias is not None else None
+    pooled = _forward(hidden.to(dtype), decoder.weight.to(dtype), bias, mask, track_argmax=False)[0]
+    return pooled.to(hidden.dtype)
 
 
 def _forward(

@@ -18,6 +18,7 @@ from .base import Module
 from .splade_max import projected_max
 
 POOLING_STRATEGIES = ("max", "sum")
+PROJECTION_DTYPES = {"float32": None, "bfloat16": torch.bfloat16}
 ACTIVATIONS = ("relu", "log1p_relu")
 CHUNK_ELEMENTS = 1 << 24  # logits elements per chunk when chunk_size is automatic (64 MiB in float32)
 
@@ -26,6 +27,7 @@ class SpladePooling(Module):
     """Pool token logits into a [batch, vocab] SPLADE vector."""
 
     config_keys = ["pooling_strategy", "activation_function", "word_embedding_dimension"]
+    forward_kwargs = {"projection_dtype"}
 
     def __init__(
         self,
@@ -34,6 +36,7 @@ class SpladePooling(Module):
         word_embedding_dimension: int | None = None,
         chunk_size: int | None = None,
         embedding_dimension: int | None = None,
+        projection_dtype: str = "float32",
     ) -> None:
         super().__init__()
         if pooling_strategy not in POOLING_STRATEGIES:
@@ -46,13 +49,28 @@ class SpladePooling(Module):
         self.activation_function = activation_function
         self.word_embedding_dimension = word_embedding_dimension or embedding_dimension
         self.chunk_size = chunk_size
+        self.projection_dtype = projection_dtype
+
+    @property
+    def projection_dtype(self) -> str:
+        """Precision of the vocabulary projection at inference: ``"float32"`` (exact) or ``"bfloat16"`` (fast).
+
+        A run-time setting, not saved with the model. Applies to max pooling over an MLM head.
+        """
+        return self._projection_dtype
+
+    @projection_dtype.setter
+    def projection_dtype(self, value: str) -> None:
+        _check_projection_dtype(value)
+        self._projection_dtype = value
 
     def activation(self, x: torch.Tensor) -> torch.Tensor:
         """log1p(relu(x)), plus a second log1p for ``log1p_relu``."""
         x = torch.log1p(torch.relu(x))
         return torch.log1p(x) if self.activation_function == "log1p_relu" else x
 
-    def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    def forward(self, features: dict[str, Any], projection_dtype: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        dtype = PROJECTION_DTYPES[_check_projection_dtype(projection_dtype or self.projection_dtype)]
         mask = features["attention_mask"].bool()
         if "token_embeddings" in features:
             logits = features["token_embeddings"]
@@ -61,7 +79,7 @@ class SpladePooling(Module):
             logits = features["mlm_hidden_states"]
             project = features["mlm_decoder"]
         if self._can_project_tokens(project):
-            embedding = self.activation(projected_max(logits, project, mask))
+            embedding = self.activation(projected_max(logits, project, mask, dtype))
         else:
             embedding = self._pool(logits, project, mask)
         self.word_embedding_dimension = embedding.shape[-1]
@@ -107,4 +125,10 @@ class SpladePooling(Module):
 
     def __repr__(self) -> str:
         return f"SpladePooling({self.get_config_dict()})"
+
+
+def _check_projection_dtype(value: str) -> str:
+    if value not in PROJECTION_DTYPES:
+        raise ValueError(f"projection_dtype must be one of {', '.join(PROJECTION_DTYPES)}, got {value!r}")
+    return value
 

@@ -118,3 +118,33 @@ def test_projected_max_gradients_match_autograd_through_logits(monkeypatch, bloc
     torch.testing.assert_close(fast_hidden.grad, slow_hidden.grad, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(fast_decoder.weight.grad, slow_decoder.weight.grad, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(fast_decoder.bias.grad, slow_decoder.bias.grad, atol=1e-5, rtol=1e-5)
+
+
+def test_bfloat16_projection_is_close_and_not_saved(splade_model, tmp_path):
+    texts = ["what causes diabetes", "sparse retrieval with learned term weights", "a"]
+    exact = splade_model.encode(texts, convert_to_sparse_tensor=False)
+    fast = splade_model.encode(texts, convert_to_sparse_tensor=False, projection_dtype="bfloat16")
+    assert fast.dtype == torch.float32 and not torch.equal(fast, exact)
+    torch.testing.assert_close(fast, exact, atol=0.05, rtol=0.02)
+    splade_model[1].projection_dtype = "bfloat16"
+    try:
+        torch.testing.assert_close(splade_model.encode(texts, convert_to_sparse_tensor=False), fast)
+        splade_model.save(str(tmp_path / "m"))
+    finally:
+        splade_model[1].projection_dtype = "float32"
+    assert "projection_dtype" not in (tmp_path / "m" / "1_SpladePooling" / "config.json").read_text()
+
+
+def test_bfloat16_projection_is_ignored_in_training():
+    torch.manual_seed(3)
+    hidden = torch.randn(2, 5, 16, requires_grad=True)
+    decoder = nn.Linear(16, 50)
+    mask = torch.ones(2, 5, dtype=torch.long)
+    features = {"mlm_hidden_states": hidden, "mlm_decoder": decoder, "attention_mask": mask}
+    out = SpladePooling("max", projection_dtype="bfloat16")(dict(features))["sentence_embedding"]
+    torch.testing.assert_close(out, reference(decoder(hidden), mask, "max", "relu"), atol=1e-5, rtol=1e-5)
+
+
+def test_bad_projection_dtype():
+    with pytest.raises(ValueError, match="projection_dtype must be one of float32, bfloat16"):
+        SpladePooling("max", projection_dtype="int4")
