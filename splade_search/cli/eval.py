@@ -1,9 +1,10 @@
 """``splade-search eval``: quality, sparsity, index size and latency of models and indexes on BEIR/NanoBEIR data.
 
 Each ``--model`` is indexed once per ``--backend`` and evaluated through that index; each
-``--index`` is evaluated with the model it records. All systems on all datasets land in one
-comparison table (or JSON), and optionally in ``--out`` (``results.json`` and one TREC run per
-system) and a ``--plot``.
+``--index`` is evaluated with the model it records. Every system searches in ``--mode`` (with its
+``--knob`` options); a mode other than exact also reports its recall against exact search. All
+systems on all datasets land in one comparison table (or JSON), and optionally in ``--out``
+(``results.json`` and one TREC run per system) and a ``--plot``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from .console import console, err_console, print_json, user_errors
+from .search_options import knob_option, mode_option, search_settings
 
 BACKENDS = ("csr", "lucene")
 NANO_PREFIX = "nano:"
@@ -52,11 +54,14 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", "-o", help="Results folder: results.json, a TREC run per system, the indexes."),
         plot: Path = typer.Option(None, "--plot", help="Write a PNG of nDCG@10 against --plot-x."),
         plot_x: str = typer.Option("sparsity", help="Plot x axis: sparsity, latency or flops."),
+        mode: str = mode_option(),
+        knob: list[str] = knob_option(),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Evaluate models (indexed on the fly) and indexes: nDCG/MRR/recall, sparsity, index size, latency."""
         models, indexes = list(model or []), list(index or [])
-        _check_options(models, indexes, data, (qrels, queries), backend, plot_x)
+        settings = search_settings(mode, knob)
+        _check_options(models, indexes, data, (qrels, queries), backend, plot_x, settings)
         with user_errors(), _reported_warnings():
             datasets = _datasets(data, split, nano_dir) if data else None
             with _index_root(out) as root:
@@ -67,6 +72,7 @@ def register(app: typer.Typer) -> None:
                     (qrels, queries),
                     root,
                     backends=list(dict.fromkeys(backend)),
+                    settings=settings,
                     ignore_identical_ids=ignore_identical_ids,
                     build={"max_length": max_length, "batch_size": batch_size, "show_progress": not json_output},
                     search={"k": k, "query_max_length": query_max_length, "warmup": warmup, "latency_queries": latency_queries},
@@ -88,10 +94,17 @@ def register(app: typer.Typer) -> None:
 
 
 def _check_options(
-    models: list[str], indexes: list[Path], data: str | None, files: tuple[Path | None, Path | None], backends: list[str], plot_x: str
+    models: list[str],
+    indexes: list[Path],
+    data: str | None,
+    files: tuple[Path | None, Path | None],
+    backends: list[str],
+    plot_x: str,
+    settings: tuple[str, dict[str, Any]],
 ) -> None:
     """Refuse option combinations that cannot work, before any model is loaded."""
     from ..eval.plots import X_AXES
+    from ..retrieval.retriever import check_search_settings
 
     has_files = any(files)
     problems = [
@@ -105,6 +118,11 @@ def _check_options(
     for failed, message, hint in problems:
         if failed:
             raise typer.BadParameter(message, param_hint=hint)
+    for name in backends if models else []:
+        try:
+            check_search_settings(name, *settings)
+        except InputError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--mode / --knob") from None
 
 
 def _datasets(data: str, split: str, nano_dir: Path | None) -> list[Any]:
@@ -139,24 +157,29 @@ def _evaluate_all(
     root: Path,
     *,
     backends: list[str],
+    settings: tuple[str, dict[str, Any]],
     ignore_identical_ids: bool | None,
     build: dict[str, Any],
     search: dict[str, Any],
 ) -> list[Any]:
     """One :class:`~splade_search.eval.index_eval.IndexEvaluation` per system and dataset.
 
-    ``build`` goes to the indexing of each model, ``search`` to every evaluation.
+    ``settings`` (search mode, knobs) apply to every system; ``build`` goes to the indexing of each
+    model, ``search`` to every evaluation.
     """
     from ..eval.index_eval import evaluate_model, evaluate_retriever
     from ..indexes import SparseIndex
     from ..retrieval import SparseRetriever
-    from ..retrieval.retriever import recorded_model
+    from ..retrieval.retriever import check_search_settings, recorded_model
     from .loading import load_encoder
 
     results = []
-    encoders = {name: load_encoder(name) for name in models}
+    mode, knobs = settings
     opened = [SparseIndex.open(path) for path in indexes]
-    retrievers = [SparseRetriever(load_encoder(recorded_model(idx)), idx) for idx in opened]
+    for idx in opened:
+        check_search_settings(idx.backend, mode, knobs)
+    encoders = {name: load_encoder(name) for name in models}
+    retrievers = [SparseRetriever(load_encoder(recorded_model(idx)), idx, mode=mode, knobs=knobs) for idx in opened]
     for dataset in datasets or [None]:
         for name, encoder in encoders.items():
             for backend in backends:
@@ -165,7 +188,7 @@ def _evaluate_all(
                 results.append(
                     evaluate_model(
                         encoder, dataset, target, backend=backend, model_reference=name, system=name,
-                        ignore_identical_ids=ignore, **build, **search,
+                        ignore_identical_ids=ignore, mode=mode, knobs=knobs, **build, **search,
                     )
                 )
         for path, retriever in zip(indexes, retrievers):
@@ -225,14 +248,18 @@ COLUMNS: list[tuple[str, Callable[[Any, int], str]]] = [
     ("QPS", lambda r, k: _fmt(r.search.qps, ",.0f")),
     ("batch QPS", lambda r, k: _fmt(r.batch_qps, ",.0f")),
 ]
+VS_EXACT = ("vs exact@10", lambda r, k: _fmt(r.recall_vs_exact["@10"] if r.recall_vs_exact else None, ".4f"))
 
 
 def _table(results: list[Any], k: int) -> Table:
     """The comparison table: one row per system and dataset, quality, sparsity, size and speed."""
-    headers = [name if name != "R@100" or k >= 100 else f"R@{k}" for name, _ in COLUMNS]
-    table = Table("system", "backend", "data", *headers, title="splade-search eval")
+    inexact = [r for r in results if r.search_mode != "exact"]
+    columns = COLUMNS[:3] + [VS_EXACT] + COLUMNS[3:] if inexact else COLUMNS
+    headers = [name if name != "R@100" or k >= 100 else f"R@{k}" for name, _ in columns]
+    table = Table("system", "backend", "mode", "data", *headers, title="splade-search eval")
     for result in results:
-        table.add_row(result.system, result.backend, result.dataset, *(cell(result, k) for _, cell in COLUMNS))
+        row = (result.system, result.backend, result.search_mode, result.dataset)
+        table.add_row(*row, *(cell(result, k) for _, cell in columns))
     notes = [
         f"{r.dataset}: {r.data[key]} judgement(s) name unknown {what}"
         for r in results
@@ -240,7 +267,12 @@ def _table(results: list[Any], k: int) -> Table:
         if r.data.get(key)
     ]
     latency = "latency: per query after warm-up, 1 thread (q enc = query encoding p50; p50/p99/QPS = index search)"
-    table.caption = "\n".join(dict.fromkeys([latency, *notes]))
+    modes = [
+        f"vs exact@10: share of exact search's top-10 that {r.search_mode} search found"
+        + (f" ({', '.join(f'{name}={value}' for name, value in r.search_knobs.items())})" if r.search_knobs else "")
+        for r in inexact
+    ]
+    table.caption = "\n".join(dict.fromkeys([latency, *modes, *notes]))
     return table
 
 

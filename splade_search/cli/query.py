@@ -10,6 +10,7 @@ from rich.table import Table
 from ..errors import InputError
 from .console import console, print_json, user_errors
 from .index import INDEXES_DIR
+from .search_options import knob_option, mode_option, search_settings
 
 SNIPPET = 90
 
@@ -58,20 +59,24 @@ def register(app: typer.Typer) -> None:
         run: Path = typer.Option(None, "--run", help="TREC run file to write [default with --queries: <queries>.run]."),
         model: str = typer.Option(None, "--model", "-m", help="Query model [default: the one the index records]."),
         terms: int = typer.Option(3, help="Matching terms to show per hit."),
+        mode: str = mode_option(),
+        knob: list[str] = knob_option(),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Search an index; each hit shows the terms that matched and their query x document weights."""
         from ..indexes import SparseIndex
         from ..retrieval import SparseRetriever
-        from ..retrieval.retriever import recorded_model
+        from ..retrieval.retriever import check_search_settings, recorded_model
         from .loading import load_encoder
 
         if not texts and queries is None:
             raise typer.BadParameter("give query texts or --queries FILE")
+        mode, knobs = search_settings(mode, knob)
         with user_errors():
             path = index or latest_index()
             opened = SparseIndex.open(path)
-            retriever = SparseRetriever(load_encoder(model or recorded_model(opened)), opened)
+            check_search_settings(opened.backend, mode, knobs)
+            retriever = SparseRetriever(load_encoder(model or recorded_model(opened)), opened, mode=mode, knobs=knobs)
             if queries is not None:
                 _run_file(retriever, queries, run, k, json_output)
                 return

@@ -4,7 +4,9 @@ Quality: a run of the top ``k`` documents per judged query (all queries encoded 
 searched in one call, whose throughput is the *batch QPS*), scored with
 :func:`~splade_search.eval.metrics.evaluate_run`. Speed: after ``warmup`` untimed queries, each
 query is encoded and then searched on its own, one thread, giving latency stats for query
-encoding and for search. Sparsity: query vectors as the retriever prepares them, documents as the index
+encoding and for search. Both searches use the retriever's search mode; a mode other than
+``"exact"`` also reports its recall against exact search of the same query vectors
+(``recall_vs_exact``). Sparsity: query vectors as the retriever prepares them, documents as the index
 stores them (``avg_flops`` needs per-term document counts, read from csr indexes only).
 """
 
@@ -22,7 +24,7 @@ import scipy.sparse as sp
 
 from ..data import BeirData
 from ..errors import InputError
-from ..indexes import IndexStats, SparseIndex
+from ..indexes import IndexStats, SearchResult, SparseIndex
 from .evaluators.sparsity import avg_flops
 from .latency import LatencyStats, time_each, torch_threads
 from .metrics import DEFAULT_K_VALUES, evaluate_run
@@ -48,6 +50,9 @@ class IndexEvaluation:
     sparsity: dict[str, float | None]
     indexing: dict[str, float] | None = None
     data: dict[str, int] = field(default_factory=dict)
+    search_mode: str = "exact"
+    search_knobs: dict[str, Any] = field(default_factory=dict)
+    recall_vs_exact: dict[str, float] | None = None
     run: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,6 +72,9 @@ class IndexEvaluation:
             "batch_qps": self.batch_qps,
             "batch_encode_seconds": self.batch_encode_seconds,
             "data": dict(self.data),
+            "search_mode": self.search_mode,
+            "search_knobs": dict(self.search_knobs),
+            "recall_vs_exact": dict(self.recall_vs_exact) if self.recall_vs_exact is not None else None,
         }
 
 
@@ -88,6 +96,7 @@ def evaluate_retriever(
     that ``k`` remain). ``query_max_length`` truncates queries (the model's setting is restored
     afterwards). ``latency_queries`` caps the queries timed one by one (None: all). ``indexing``: the
     :class:`~splade_search.retrieval.indexing.IndexingReport` of the index, to report encode and build time.
+    Searches use the retriever's ``mode`` and ``knobs``; other modes than ``"exact"`` get ``recall_vs_exact``.
     """
     if not isinstance(k, int) or k < 1:
         raise InputError(f"k must be a positive integer, got {k!r}")
@@ -102,7 +111,7 @@ def evaluate_retriever(
         vectors = retriever.encode_queries(texts)
         batch_encode_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        results = index.search(vectors, k=depth)
+        results = retriever.search_vectors(vectors, k=depth)
         batch_seconds = time.perf_counter() - start
         timed = texts if latency_queries is None else texts[:latency_queries]
         encoding, search = _latencies(retriever, [vectors[i] for i in range(len(timed))], timed, depth, warmup)
@@ -111,6 +120,7 @@ def evaluate_retriever(
         run = {qid: _without(hits, qid, k) for qid, hits in run.items()}
     evaluation = evaluate_run(data.qrels, run, _k_values(k))
     stats = index.stats()
+    compared = None if retriever.mode == "exact" else recall_vs_exact(results, index.search(vectors, k=depth), k)
     return IndexEvaluation(
         system=system or str(index.path),
         dataset=data.name,
@@ -126,6 +136,9 @@ def evaluate_retriever(
         sparsity=sparsity_stats(vectors, index),
         indexing=_indexing(indexing),
         data={**data.stats, "queries_without_results": sum(1 for hits in run.values() if not hits)},
+        search_mode=retriever.mode,
+        search_knobs=retriever.knobs,
+        recall_vs_exact=compared,
         run=run,
     )
 
@@ -141,14 +154,20 @@ def evaluate_model(
     model_reference: str | None = None,
     show_progress: bool = False,
     backend_options: dict[str, Any] | None = None,
+    mode: str = "exact",
+    knobs: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> IndexEvaluation:
     """Index the corpus of ``data`` with ``model`` at ``index_path`` (``max_length`` tokens per document), then :func:`evaluate_retriever`.
 
-    ``options`` go to :func:`evaluate_retriever` (``k``, ``query_max_length``, ``ignore_identical_ids``...).
+    ``mode`` and ``knobs``: the search settings of the retriever (checked against ``backend``
+    before indexing). ``options`` go to :func:`evaluate_retriever` (``k``, ``query_max_length``,
+    ``ignore_identical_ids``...).
     """
     from ..retrieval import SparseRetriever, index_corpus
+    from ..retrieval.retriever import check_search_settings
 
+    check_search_settings(backend, mode, knobs)
     report = index_corpus(
         model,
         data.corpus.values(),
@@ -162,7 +181,17 @@ def evaluate_model(
         backend_options=backend_options,
     )
     options.setdefault("system", model_reference or str(index_path))
-    return evaluate_retriever(SparseRetriever(model, report.index), data, indexing=report, **options)
+    retriever = SparseRetriever(model, report.index, mode=mode, knobs=knobs)
+    return evaluate_retriever(retriever, data, indexing=report, **options)
+
+
+def recall_vs_exact(found: list[SearchResult], exact: list[SearchResult], k: int) -> dict[str, float]:
+    """How much of exact search's top-10 and top-``k`` the same ranks of ``found`` hold (``{"@10": ..., "@k": ...}``).
+
+    Each is the mean over queries with exact hits of the share of those hits found (1.0 when no
+    query has any).
+    """
+    return {"@10": _overlap(found, exact, min(10, k)), "@k": _overlap(found, exact, k)}
 
 
 def sparsity_stats(queries: sp.csr_matrix, index: SparseIndex) -> dict[str, float | None]:
@@ -214,8 +243,17 @@ def _latencies(retriever: Any, vectors: list[Any], texts: list[str], depth: int,
     """Per-query encoding and search latency, one query and one thread at a time, after warm-up."""
     with torch_threads(1):
         encoding = time_each(lambda text: retriever.encode_queries([text]), texts, warmup=warmup)
-    search = time_each(lambda vector: retriever.index.search(vector, k=depth, threads=1), vectors, warmup=warmup)
+    search = time_each(lambda vector: retriever.search_vectors(vector, k=depth, threads=1), vectors, warmup=warmup)
     return LatencyStats.from_seconds(encoding), LatencyStats.from_seconds(search)
+
+
+def _overlap(found: list[SearchResult], exact: list[SearchResult], depth: int) -> float:
+    shares = [
+        len(set(got.indices[:depth].tolist()) & set(want.indices[:depth].tolist())) / min(len(want), depth)
+        for got, want in zip(found, exact, strict=True)
+        if len(want)
+    ]
+    return float(np.mean(shares)) if shares else 1.0
 
 
 def _without(hits: Mapping[str, float], query_id: str, k: int) -> dict[str, float]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import IndexMismatchError, InputError
-from ..indexes import SparseIndex, TermContribution
+from ..indexes import SearchResult, SparseIndex, TermContribution
+from ..indexes.base import BACKENDS, SEARCH_MODES, _backend_class
 from ..sparse import to_scipy_csr
 from .vocabulary import check_same_vocabulary, model_vocabulary, prepare_rows, score_space
 
@@ -46,10 +49,45 @@ class Hit:
         }
 
 
-class SparseRetriever:
-    """Encode queries with ``model`` and search ``index``; safe to call from several threads."""
+def check_search_settings(backend: str, mode: str, knobs: Mapping[str, Any] | None = None) -> None:
+    """Raise `InputError` unless a ``backend`` index offers search ``mode`` with ``knobs`` (no index needed)."""
+    knobs = _knob_dict(knobs)
+    if mode not in SEARCH_MODES:
+        raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
+    if backend not in BACKENDS:
+        raise InputError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if mode != "exact" and _backend_class(backend)._scorer is SparseIndex._scorer:
+        raise InputError(f"the {backend} backend offers search mode 'exact' only, not {mode!r}")
+    if mode == "exact" and knobs:
+        raise InputError(f"search mode 'exact' takes no options, got {', '.join(sorted(knobs))}")
+    if backend == "csr" and mode == "pruned":
+        from ..indexes.search_modes import _max_scored
 
-    def __init__(self, model: Any, index: SparseIndex) -> None:
+        _max_scored(knobs)
+    elif backend == "csr" and mode == "approximate":
+        from ..indexes.approximate import ApproximateSettings
+
+        ApproximateSettings.from_knobs(knobs)
+
+
+def _knob_dict(knobs: Mapping[str, Any] | None) -> dict[str, Any]:
+    if knobs is None:
+        return {}
+    if not isinstance(knobs, Mapping) or not all(isinstance(name, str) for name in knobs):
+        raise InputError(f"search knobs must be a mapping of names to values, got {knobs!r}")
+    return dict(knobs)
+
+
+class SparseRetriever:
+    """Encode queries with ``model`` and search ``index`` in one search mode; safe to call from several threads.
+
+    ``mode`` and ``knobs`` are the search settings of `SparseIndex.search` (``"exact"``,
+    ``"pruned"`` or ``"approximate"``, and that mode's options). They are checked here, and
+    whatever the mode needs in memory is built here rather than on the first query; a mode or knob
+    the index does not offer raises `InputError`.
+    """
+
+    def __init__(self, model: Any, index: SparseIndex, *, mode: str = "exact", knobs: Mapping[str, Any] | None = None) -> None:
         check_same_vocabulary(index.vocab, model_vocabulary(model), str(index.path), str(getattr(model, "model_name_or_path", "")))
         self.model = model
         self.index = index
@@ -58,20 +96,44 @@ class SparseRetriever:
             raise IndexMismatchError(
                 f"the index was built for {index.metadata.get('similarity')!r} scores but the model uses {self.space!r}"
             )
+        self._mode, self._knobs = mode, _knob_dict(knobs)
+        self.search_vectors(sp.csr_matrix((0, len(index.vocab)), dtype=np.float32))  # the index checks the settings
+
+    @property
+    def mode(self) -> str:
+        """The search mode."""
+        return self._mode
+
+    @property
+    def knobs(self) -> dict[str, Any]:
+        """The search mode's options (a copy)."""
+        return dict(self._knobs)
 
     @classmethod
-    def from_index(cls, path: str | Path, model: Any = None, *, verify: bool = True) -> "SparseRetriever":
+    def from_index(
+        cls,
+        path: str | Path,
+        model: Any = None,
+        *,
+        verify: bool = True,
+        mode: str = "exact",
+        knobs: Mapping[str, Any] | None = None,
+    ) -> "SparseRetriever":
         """Open the index at ``path`` and load the model it records (or use ``model``: a name or an encoder)."""
         from ..encoder import SparseEncoder
 
         index = SparseIndex.open(path, verify=verify)
         model = recorded_model(index) if model is None else model
-        return cls(SparseEncoder(model) if isinstance(model, str) else model, index)
+        return cls(SparseEncoder(model) if isinstance(model, str) else model, index, mode=mode, knobs=knobs)
 
     def encode_queries(self, queries: list[str]) -> Any:
         """Query vectors as the index scores them (scipy CSR rows)."""
         vectors = self.model.encode_query(queries, convert_to_sparse_tensor=True, save_to_cpu=True)
         return prepare_rows(to_scipy_csr(vectors), self.space)
+
+    def search_vectors(self, vectors: Any, k: int = 10, *, threads: int | None = None) -> list[SearchResult]:
+        """Top-``k`` index results for query vectors (as `encode_queries` gives), in this retriever's mode."""
+        return self.index.search(vectors, k=k, threads=threads, mode=self._mode, **self._knobs)
 
     def search(self, queries: str | list[str], k: int = 10, *, explain: bool = False) -> list[Hit] | list[list[Hit]]:
         """Top-``k`` hits per query (a list for one string, a list of lists for several)."""
@@ -83,7 +145,7 @@ class SparseRetriever:
         if not batch:
             return []
         vectors = self.encode_queries(batch)
-        results = self.index.search(vectors, k=k)
+        results = self.search_vectors(vectors, k=k)
         docs = self.index.documents
         all_hits = []
         for row, result in enumerate(results):
@@ -109,5 +171,5 @@ class SparseRetriever:
         ids = list(queries)
         if not ids:
             return {}
-        results = self.index.search(self.encode_queries([queries[q] for q in ids]), k=k)
+        results = self.search_vectors(self.encode_queries([queries[q] for q in ids]), k=k)
         return {qid: dict(zip(r.ids, np.asarray(r.scores, dtype=float).tolist())) for qid, r in zip(ids, results)}

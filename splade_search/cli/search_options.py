@@ -1,0 +1,59 @@
+"""The ``--mode`` and ``--knob`` options that ``query`` and ``eval`` share."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import typer
+
+MODE_HELP = (
+    "Search mode: exact, pruned (same hits, less work) or approximate (faster, may miss hits); pruned and approximate: csr only."
+)
+KNOB_HELP = (
+    "Search-mode option NAME=VALUE (repeatable; VALUE: an int, a float or none), e.g. pruned: max_scored=0.2; "
+    "approximate: budget=0.05, rerank=300, query_cut=20, list_cut=1000."
+)
+
+
+def mode_option() -> Any:
+    """The ``--mode`` option."""
+    return typer.Option("exact", "--mode", help=MODE_HELP)
+
+
+def knob_option() -> Any:
+    """The repeatable ``--knob NAME=VALUE`` option."""
+    return typer.Option(None, "--knob", metavar="NAME=VALUE", help=KNOB_HELP)
+
+
+def search_settings(mode: str, knobs: list[str] | None) -> tuple[str, dict[str, Any]]:
+    """The ``--mode`` (checked by name) and the ``--knob`` values as keyword arguments; `typer.BadParameter` when malformed."""
+    from ..indexes.base import SEARCH_MODES
+
+    if mode not in SEARCH_MODES:
+        raise typer.BadParameter(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}", param_hint="--mode")
+    parsed: dict[str, Any] = {}
+    for knob in knobs or []:
+        name, sign, text = (part.strip() for part in knob.partition("="))
+        if not sign or not name.isidentifier():
+            raise typer.BadParameter(f"{knob!r} is not NAME=VALUE", param_hint="--knob")
+        if name in parsed:
+            raise typer.BadParameter(f"{name} is given twice", param_hint="--knob")
+        parsed[name] = _value(name, text)
+    return mode, parsed
+
+
+def _value(name: str, text: str) -> int | float | None:
+    if text.lower() == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"{name}={text!r}: the value must be an int, a float or none", param_hint="--knob")
+    return value
