@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
         max_length: int = typer.Option(None, "--max-length", help="Maximum tokens per document (default: the model's)."),
         query_max_length: int = typer.Option(None, "--query-max-length", help="Maximum tokens per query (default: the model's)."),
         batch_size: int = typer.Option(32, help="Texts per forward pass when indexing."),
+        fast: bool = typer.Option(False, "--fast", help="bfloat16 vocabulary projection when encoding (SPLADE; faster, approximate)."),
         ignore_identical_ids: bool = typer.Option(
             None, "--ignore-identical-ids/--keep-identical-ids", help="Drop hits whose id equals the query id (default: on for ArguAna/Quora)."
         ),
@@ -73,6 +74,7 @@ def register(app: typer.Typer) -> None:
                     root,
                     backends=list(dict.fromkeys(backend)),
                     settings=settings,
+                    fast=fast,
                     ignore_identical_ids=ignore_identical_ids,
                     build={"max_length": max_length, "batch_size": batch_size, "show_progress": not json_output},
                     search={"k": k, "query_max_length": query_max_length, "warmup": warmup, "latency_queries": latency_queries},
@@ -158,13 +160,14 @@ def _evaluate_all(
     *,
     backends: list[str],
     settings: tuple[str, dict[str, Any]],
+    fast: bool,
     ignore_identical_ids: bool | None,
     build: dict[str, Any],
     search: dict[str, Any],
 ) -> list[Any]:
     """One :class:`~splade_search.eval.index_eval.IndexEvaluation` per system and dataset.
 
-    ``settings`` (search mode, knobs) apply to every system; ``build`` goes to the indexing of each
+    ``settings`` (search mode, knobs) and ``fast`` (bfloat16 projection) apply to every system; ``build`` goes to the indexing of each
     model, ``search`` to every evaluation.
     """
     from ..eval.index_eval import evaluate_model, evaluate_retriever
@@ -178,8 +181,8 @@ def _evaluate_all(
     opened = [SparseIndex.open(path) for path in indexes]
     for idx in opened:
         check_search_settings(idx.backend, mode, knobs)
-    encoders = {name: load_encoder(name) for name in models}
-    retrievers = [SparseRetriever(load_encoder(recorded_model(idx)), idx, mode=mode, knobs=knobs) for idx in opened]
+    encoders = {name: load_encoder(name, fast=fast) for name in models}
+    retrievers = [SparseRetriever(load_encoder(recorded_model(idx), fast=fast), idx, mode=mode, knobs=knobs) for idx in opened]
     for dataset in datasets or [None]:
         for name, encoder in encoders.items():
             for backend in backends:

@@ -137,3 +137,17 @@ def test_csr_and_lucene_backends_in_one_table(tiny_mlm_dir) -> None:
     assert [r["backend"] for r in payload["results"]] == ["csr", "lucene"]
     assert payload["results"][1]["sparsity"]["avg_flops"] is None  # per-term counts are read from csr indexes only
     assert payload["results"][1]["index"]["postings"] > 0
+
+
+def test_fast_projection_evaluates_close_to_exact() -> None:
+    args = ("eval", "--model", "splade-tiny", "--data", BEIR_TINY, "--max-length", "64", "--warmup", "0", "--json")
+    exact = json_output(invoke(*args))["results"][0]
+    fast = json_output(invoke(*args, "--fast"))["results"][0]
+    assert fast["metrics"]["ndcg@10"] == pytest.approx(exact["metrics"]["ndcg@10"], abs=0.05)
+    assert fast["sparsity"]["corpus_active_dims"] == pytest.approx(exact["sparsity"]["corpus_active_dims"], rel=0.05)
+
+
+def test_fast_needs_a_splade_model() -> None:
+    result = invoke("eval", "--model", "minilm", "--data", BEIR_TINY, "--fast")
+    assert result.exit_code != 0
+    assert "--fast speeds up SPLADE vocabulary projections" in " ".join(result.output.split())
