@@ -34,6 +34,9 @@ def register(app: typer.Typer) -> None:
         max_length: int = typer.Option(None, help="Maximum tokens per document (default: the model's)."),
         max_active_dims: int = typer.Option(None, help="Keep at most this many terms per document."),
         quantization: str = typer.Option(None, help="csr weights: float16, int8 or uint8 (default float32)."),
+        storage: str = typer.Option(
+            None, help="csr postings on disk: plain (default, memory-mapped) or compact (smaller, decoded on open)."
+        ),
         id_field: str = typer.Option(None, help="Id field of JSONL/CSV/parquet rows [default: _id, then id]."),
         title_field: str = typer.Option("title", help="Title field."),
         text_field: str = typer.Option("text", help="Text field."),
@@ -48,9 +51,10 @@ def register(app: typer.Typer) -> None:
         from ..retrieval.indexing import index_corpus
 
         target = out or default_index_path(corpus)
-        options = {"quantization": quantization} if quantization else {}
-        if quantization and backend != "csr":
-            raise typer.BadParameter("quantization applies to the csr backend only", param_hint="--quantization")
+        options = {name: value for name, value in (("quantization", quantization), ("storage", storage)) if value}
+        for name in options:
+            if backend != "csr":
+                raise typer.BadParameter(f"{name} applies to the csr backend only", param_hint=f"--{name}")
         with user_errors():
             documents = read_corpus(
                 corpus,
@@ -93,7 +97,8 @@ def register(app: typer.Typer) -> None:
         table.add_row("backend", stats["backend"])
         table.add_row("documents", f"{stats['documents']:,}")
         table.add_row("postings", f"{stats['postings']:,} ({stats['avg_doc_terms']:.1f} terms/doc)")
-        table.add_row("size on disk", f"{stats['bytes_on_disk'] / 1e6:.2f} MB")
+        layout = getattr(report.index, "storage", None)
+        table.add_row("size on disk", f"{stats['bytes_on_disk'] / 1e6:.2f} MB" + (f" ({layout})" if layout else ""))
         table.add_row("encoding", f"{summary['encode_seconds']} s ({summary['docs_per_second']} docs/s)")
         table.add_row("index build", f"{summary['build_seconds']} s")
         console.print(table)

@@ -2,11 +2,12 @@
 
 Files besides the common ones (see `layout`): ``postings_indptr.npy`` (int64, vocab size + 1: where
 each term's postings start), ``postings_docs.npy`` (document numbers, ascending within a term) and
-``postings_weights.npy`` (stored weights, dtype per `quantization`). A query is scored exactly by
-gathering only its terms' posting lists and summing ``query weight x document weight`` per document
-(one sparse matrix-vector product); nothing is pruned. Search modes ``"pruned"`` (same results,
-less work) and ``"approximate"`` live in `search_modes`. `CsrIndex.add` and `CsrIndex.delete`
-rewrite an index atomically (see `csr_update`).
+``postings_weights.npy`` (stored weights, dtype per `quantization`); with ``storage="compact"`` the
+same postings are kept delta-encoded and deflated (see `compact`) and decoded into those arrays on
+open. A query is scored exactly by gathering only its terms' posting lists and summing ``query
+weight x document weight`` per document (one sparse matrix-vector product); nothing is pruned.
+Search modes ``"pruned"`` (same results, less work) and ``"approximate"`` live in `search_modes`.
+`CsrIndex.add` and `CsrIndex.delete` rewrite an index atomically (see `csr_update`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import IndexFormatError
-from . import csr_update
+from . import compact, csr_update
 from .base import SparseIndex, TopK
 from .batches import Batch, DocMatrixBuilder, read_batches
 from .layout import check_metadata, check_vocab, write_index_files
@@ -42,9 +43,15 @@ class CsrIndex(SparseIndex):
     def __init__(self, path: Path, manifest: dict[str, Any], verify: bool = True) -> None:
         super().__init__(path, manifest, verify)
         self._quantization = Quantization.from_dict(manifest["quantization"])
-        self._indptr = load_array(path, _INDPTR)
-        self._docs = load_array(path, _DOCS)
-        self._weights = load_array(path, _WEIGHTS)
+        self._storage = compact.storage_of(path, manifest)
+        if self._storage == "compact":
+            self._indptr, self._docs, self._weights = compact.read_postings(
+                path, manifest, len(self._vocab), len(self._doc_ids), self._quantization.numpy_dtype
+            )
+        else:
+            self._indptr = load_array(path, _INDPTR)
+            self._docs = load_array(path, _DOCS)
+            self._weights = load_array(path, _WEIGHTS)
         self._check_arrays()
         self._modes = SearchModes(self)
 
@@ -59,24 +66,30 @@ class CsrIndex(SparseIndex):
         documents: Documents | None = None,
         show_progress: bool = True,
         quantization: str | None = None,
+        storage: str | None = None,
     ) -> CsrIndex:
         """Index ``(doc_ids, vectors)`` batches at ``path``, atomically replacing an index there.
 
         ``quantization``: ``None`` (float32), ``"float16"``, ``"int8"`` or ``"uint8"`` (see
-        `quantization`). ``documents``: optional ``(id, title, text)`` triples in the same order as
-        the vectors, kept in ``<path>/docs``. Batches are validated as they arrive (`read_batches`);
+        `quantization`). ``storage``: ``"plain"`` (default: arrays memory-mapped from disk) or
+        ``"compact"`` (2-3x fewer bytes on disk, decoded into memory on open; see `compact`); `add`
+        and `delete` keep it. ``documents``: optional ``(id, title, text)`` triples in the same
+        order as the vectors, kept in ``<path>/docs``. Batches are validated as they arrive (`read_batches`);
         any error leaves an earlier index at ``path`` untouched.
         """
         vocab = check_vocab(vocab)
         metadata = check_metadata(metadata)
         mode = parse_mode(quantization)
+        layout = compact.parse_storage(storage)
         builder = DocMatrixBuilder(len(vocab))
         for ids, rows in read_batches(batches, len(vocab), show_progress):
             builder.add(ids, rows)
         postings = from_doc_major(builder.finish())
         stored, recipe = quantize(postings.weights, mode)
         postings = keep(postings._replace(weights=stored), stored != 0)
-        return cls._write(path, builder.doc_ids, vocab, metadata, recipe, postings, documents, show_progress)
+        return cls._write(
+            path, builder.doc_ids, vocab, metadata, recipe, postings, documents, show_progress, storage=layout
+        )
 
     @classmethod
     def add(
@@ -96,7 +109,14 @@ class CsrIndex(SparseIndex):
         all_documents = csr_update.extended_documents(index, documents)
         new_ids, postings = csr_update.added_postings(index, batches, show_progress)
         return cls._write(
-            path, index.doc_ids + new_ids, index.vocab, index.metadata, index.quantization, postings, all_documents
+            path,
+            index.doc_ids + new_ids,
+            index.vocab,
+            index.metadata,
+            index.quantization,
+            postings,
+            all_documents,
+            storage=index.storage,
         )
 
     @classmethod
@@ -109,7 +129,9 @@ class CsrIndex(SparseIndex):
         alive, postings = csr_update.remaining_postings(index, ids)
         doc_ids = [doc_id for doc_id, kept in zip(index.doc_ids, alive.tolist(), strict=True) if kept]
         documents = csr_update.kept_documents(index, alive)
-        return cls._write(path, doc_ids, index.vocab, index.metadata, index.quantization, postings, documents)
+        return cls._write(
+            path, doc_ids, index.vocab, index.metadata, index.quantization, postings, documents, storage=index.storage
+        )
 
     @property
     def quantization(self) -> Quantization:
@@ -117,8 +139,13 @@ class CsrIndex(SparseIndex):
         return self._quantization
 
     @property
+    def storage(self) -> str:
+        """How postings are kept on disk: ``"plain"`` (memory-mapped arrays) or ``"compact"``."""
+        return self._storage
+
+    @property
     def postings(self) -> Postings:
-        """The read-only, memory-mapped posting arrays (stored, not dequantized, weights)."""
+        """The read-only posting arrays (stored, not dequantized, weights): memory-mapped, or decoded."""
         return Postings(self._indptr, self._docs, self._weights)
 
     @classmethod
@@ -132,11 +159,16 @@ class CsrIndex(SparseIndex):
         postings: Postings,
         documents: Documents | None,
         show_progress: bool = False,
+        storage: str = "plain",
     ) -> CsrIndex:
         with atomic_folder(path) as tmp:
-            save_array(tmp, _INDPTR, postings.indptr.astype(np.int64))
-            save_array(tmp, _DOCS, postings.docs.astype(doc_number_dtype(len(doc_ids))))
-            save_array(tmp, _WEIGHTS, postings.weights)
+            if storage == "compact":
+                files, fields = compact.FILES, compact.write_postings(tmp, postings, quantization.numpy_dtype)
+            else:
+                files, fields = [_INDPTR, _DOCS, _WEIGHTS], {}
+                save_array(tmp, _INDPTR, postings.indptr.astype(np.int64))
+                save_array(tmp, _DOCS, postings.docs.astype(doc_number_dtype(len(doc_ids))))
+                save_array(tmp, _WEIGHTS, postings.weights)
             write_index_files(
                 tmp,
                 backend=cls.backend,
@@ -145,9 +177,10 @@ class CsrIndex(SparseIndex):
                 metadata=metadata,
                 num_postings=len(postings.docs),
                 quantization=quantization.to_dict(),
-                backend_files=[_INDPTR, _DOCS, _WEIGHTS],
+                backend_files=files,
                 documents=documents,
                 show_progress=show_progress,
+                **fields,
             )
         return cls.open(path, verify=False)
 

@@ -17,7 +17,8 @@ from .. import __version__
 from ..errors import IndexFormatError
 from .storage import MANIFEST_NAME, read_json, write_json
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest version this code reads; 2 adds compact csr postings (see `compact`)
+WRITTEN_VERSION = 1  # what a folder is written as unless it needs a newer version's features
 _CHUNK = 1 << 20
 
 
@@ -30,14 +31,17 @@ def file_record(path: Path) -> dict[str, Any]:
     return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def write_manifest(folder: Path, format_name: str, files: Iterable[str], **fields: Any) -> dict[str, Any]:
+def write_manifest(
+    folder: Path, format_name: str, files: Iterable[str], *, format_version: int = WRITTEN_VERSION, **fields: Any
+) -> dict[str, Any]:
     """Write ``folder/manifest.json`` recording ``fields`` and the size and checksum of ``files``.
 
     ``files`` are paths relative to ``folder`` (POSIX separators); they must already be written.
+    ``format_version``: raise it only for folders that older readers must refuse.
     """
     manifest = {
         "format": format_name,
-        "format_version": FORMAT_VERSION,
+        "format_version": format_version,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "library_version": __version__,
         **fields,
