@@ -29,7 +29,6 @@ from .evaluators.sparsity import avg_flops
 from .latency import LatencyStats, time_each, torch_threads
 from .metrics import DEFAULT_K_VALUES, evaluate_run
 
-CSR_POSTINGS_INDPTR = "postings_indptr.npy"
 
 
 @dataclass
@@ -216,13 +215,10 @@ def sparsity_stats(queries: sp.csr_matrix, index: SparseIndex) -> dict[str, floa
 
 
 def corpus_term_counts(index: SparseIndex) -> np.ndarray | None:
-    """Documents per vocabulary term, from the posting-list offsets of a csr index (None for other backends)."""
-    path = Path(index.path) / CSR_POSTINGS_INDPTR
-    if index.backend != "csr" or not path.is_file():
+    """Documents per vocabulary term, from the posting lists of a csr index (None for other backends)."""
+    if index.backend != "csr":
         return None
-    from ..indexes.storage import load_array
-
-    return np.diff(load_array(Path(index.path), CSR_POSTINGS_INDPTR)).astype(np.float64)
+    return np.diff(np.asarray(index.postings.indptr)).astype(np.float64)
 
 
 @contextmanager

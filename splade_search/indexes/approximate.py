@@ -204,7 +204,8 @@ def _prefixes(tiers: Tiers, terms: np.ndarray, lo: np.ndarray, magnitudes: np.nd
 
     def prefixes(tau: float) -> np.ndarray:
         taken = np.array([np.searchsorted(h, -tau / m, side="right") for h, m in zip(heads, magnitudes, strict=True)])
-        return np.where(taken > 0, tiers.ends[first + np.maximum(taken - 1, 0)] - lo, 0)
+        last_tier = np.minimum(first + np.maximum(taken - 1, 0), len(tiers.ends) - 1)  # in range for empty lists too
+        return np.where(taken > 0, tiers.ends[last_tier] - lo, 0)
 
     low, high = 0.0, max(-float(h[0]) * m for h, m in zip(heads, magnitudes, strict=True) if len(h))
     for _ in range(_BISECTION_STEPS):

@@ -39,10 +39,13 @@ def test_report_has_quality_size_speed_and_sparsity(tiny_evaluation, splade_mode
     assert "run" not in payload and set(result.run) == {"q1", "q2", "q3"}
 
 
-def test_index_metrics_agree_with_the_ir_evaluator(splade_model, tmp_path) -> None:
+@pytest.mark.parametrize("storage", ["plain", "compact"])
+def test_index_metrics_agree_with_the_ir_evaluator(splade_model, tmp_path, storage) -> None:
     data = load_beir(BEIR_TINY)
     splade_model.max_seq_length = 32
-    through_index = evaluate_model(splade_model, data, tmp_path / "idx", k=100, warmup=0)
+    through_index = evaluate_model(
+        splade_model, data, tmp_path / "idx", k=100, warmup=0, backend_options={"storage": storage}
+    )
     direct = SparseInformationRetrievalEvaluator.from_beir(data, name="")(splade_model)
     assert through_index.metrics["ndcg@10"] == pytest.approx(direct["dot_ndcg@10"], abs=1e-6)
     assert through_index.metrics["mrr@10"] == pytest.approx(direct["dot_mrr@10"], abs=1e-6)

@@ -118,3 +118,14 @@ def test_knobs_are_checked(tmp_path):
     ]:
         with pytest.raises(InputError, match=message):
             index.search(query, mode="approximate", **knobs)
+
+
+def test_query_terms_without_postings_at_the_end_of_the_vocabulary(tmp_path, path):
+    docs = sp.hstack([random_sparse(200, 40, 8, 3), sp.csr_matrix((200, 5), dtype=np.float32)], format="csr")
+    queries = sp.csr_matrix(np.r_[np.zeros(30), np.ones(15)][None, :].astype(np.float32))  # 5 empty lists last
+    index = build(tmp_path, docs)
+    for budget in (0.05, 0.3, 1.0):
+        found = index.search(queries, k=10, mode="approximate", budget=budget, rerank=None)[0]
+        assert 0 < len(found) <= 10
+    exact = index.search(queries, k=10)[0]
+    assert index.search(queries, k=10, mode="approximate", **SAFE)[0].indices.tolist() == exact.indices.tolist()
