@@ -106,7 +106,7 @@ def _check_options(
 ) -> None:
     """Refuse option combinations that cannot work, before any model is loaded."""
     from ..eval.plots import X_AXES
-    from ..retrieval.retriever import check_search_settings
+    from ..indexes import check_search_settings
 
     has_files = any(files)
     problems = [
@@ -171,9 +171,9 @@ def _evaluate_all(
     model, ``search`` to every evaluation.
     """
     from ..eval.index_eval import evaluate_model, evaluate_retriever
-    from ..indexes import SparseIndex
+    from ..indexes import SparseIndex, check_search_settings
     from ..retrieval import SparseRetriever
-    from ..retrieval.retriever import check_search_settings, recorded_model
+    from ..retrieval.retriever import recorded_model
     from .loading import load_encoder
 
     results = []

@@ -64,9 +64,9 @@ def register(app: typer.Typer) -> None:
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Search an index; each hit shows the terms that matched and their query x document weights."""
-        from ..indexes import SparseIndex
+        from ..indexes import SparseIndex, check_search_settings
         from ..retrieval import SparseRetriever
-        from ..retrieval.retriever import check_search_settings, recorded_model
+        from ..retrieval.retriever import recorded_model
         from .loading import load_encoder
 
         if not texts and queries is None:

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from ..data import BeirData
 from ..errors import InputError
-from ..indexes import IndexStats, SearchResult, SparseIndex
+from ..indexes import IndexStats, SearchResult, SparseIndex, check_search_settings
 from .evaluators.sparsity import avg_flops
 from .latency import LatencyStats, time_each, torch_threads
 from .metrics import DEFAULT_K_VALUES, evaluate_run
@@ -164,7 +164,6 @@ def evaluate_model(
     ``ignore_identical_ids``...).
     """
     from ..retrieval import SparseRetriever, index_corpus
-    from ..retrieval.retriever import check_search_settings
 
     check_search_settings(backend, mode, knobs)
     report = index_corpus(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,6 +36,7 @@ __all__ = [
     "TermContribution",
     "as_csr",
     "build_index",
+    "check_search_settings",
 ]
 
 BACKENDS = {"csr": "splade_search.indexes.csr:CsrIndex", "lucene": "splade_search.indexes.lucene:LuceneIndex"}
@@ -227,12 +228,22 @@ class SparseIndex(ABC):
             )
         return matrix
 
-    def _scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
-        """The top-k function of ``mode`` (backends with more modes than ``"exact"`` override this)."""
+    @classmethod
+    def check_search_settings(cls, mode: str, knobs: Mapping[str, Any]) -> None:
+        """Raise `InputError` unless this backend offers search ``mode`` with ``knobs``.
+
+        Backends with more modes than ``"exact"`` override this (and `_scorer`).
+        """
+        if mode not in SEARCH_MODES:
+            raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
         if mode != "exact":
-            raise InputError(f"the {self.backend} backend offers search mode 'exact' only, not {mode!r}")
+            raise InputError(f"the {cls.backend} backend offers search mode 'exact' only, not {mode!r}")
         if knobs:
             raise InputError(f"search mode 'exact' takes no options, got {', '.join(sorted(knobs))}")
+
+    def _scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
+        """The top-k function of ``mode`` (backends with more modes than ``"exact"`` override this)."""
+        self.check_search_settings(mode, knobs)
         return self._top_k
 
     def _search_row(self, terms: np.ndarray, weights: np.ndarray, k: int, scorer: TopK) -> SearchResult:
@@ -257,6 +268,15 @@ class SparseIndex(ABC):
     @abstractmethod
     def _doc_weights(self, terms: np.ndarray, doc_number: int) -> np.ndarray:
         """The stored weight of each of ``terms`` in one document (0 where absent), as float32."""
+
+
+def check_search_settings(backend: str, mode: str, knobs: Mapping[str, Any] | None = None) -> None:
+    """Raise `InputError` unless a ``backend`` index offers search ``mode`` with ``knobs`` (no index needed)."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if knobs is not None and (not isinstance(knobs, Mapping) or not all(isinstance(name, str) for name in knobs)):
+        raise InputError(f"search knobs must be a mapping of names to values, got {knobs!r}")
+    _backend_class(backend).check_search_settings(mode, dict(knobs or {}))
 
 
 def _backend_class(backend: str) -> type[SparseIndex]:

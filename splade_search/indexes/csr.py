@@ -13,7 +13,7 @@ Search modes ``"pruned"`` (same results, less work) and ``"approximate"`` live i
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from .batches import Batch, DocMatrixBuilder, read_batches
 from .layout import check_metadata, check_vocab, write_index_files
 from .postings import Postings, doc_number_dtype, from_doc_major, keep
 from .quantization import Quantization, parse_mode, quantize
-from .search_modes import SearchModes
+from .search_modes import SearchModes, check_knobs
 from .storage import atomic_folder, load_array, save_array
 from .topk import top_k_dense
 
@@ -183,6 +183,13 @@ class CsrIndex(SparseIndex):
                 **fields,
             )
         return cls.open(path, verify=False)
+
+    @classmethod
+    def check_search_settings(cls, mode: str, knobs: Mapping[str, Any]) -> None:
+        if mode in ("pruned", "approximate"):
+            check_knobs(mode, dict(knobs))
+        else:
+            super().check_search_settings(mode, knobs)
 
     def _scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
         if mode == "exact":

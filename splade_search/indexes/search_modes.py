@@ -121,6 +121,14 @@ class SearchModes:
         return compiled
 
 
+def check_knobs(mode: str, knobs: dict[str, Any]) -> None:
+    """Raise `InputError` for knobs that ``"pruned"`` or ``"approximate"`` does not take, or bad values."""
+    if mode == "pruned":
+        _max_scored(knobs)
+    else:
+        ApproximateSettings.from_knobs(knobs)
+
+
 def _max_scored(knobs: dict[str, Any]) -> float:
     unknown = set(knobs) - {"max_scored"}
     if unknown:

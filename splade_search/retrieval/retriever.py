@@ -11,8 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import IndexMismatchError, InputError
-from ..indexes import SearchResult, SparseIndex, TermContribution
-from ..indexes.base import BACKENDS, SEARCH_MODES, _backend_class
+from ..indexes import SearchResult, SparseIndex, TermContribution, check_search_settings
 from ..sparse import to_scipy_csr
 from .vocabulary import check_same_vocabulary, model_vocabulary, prepare_rows, score_space
 
@@ -49,35 +48,6 @@ class Hit:
         }
 
 
-def check_search_settings(backend: str, mode: str, knobs: Mapping[str, Any] | None = None) -> None:
-    """Raise `InputError` unless a ``backend`` index offers search ``mode`` with ``knobs`` (no index needed)."""
-    knobs = _knob_dict(knobs)
-    if mode not in SEARCH_MODES:
-        raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
-    if backend not in BACKENDS:
-        raise InputError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if mode != "exact" and _backend_class(backend)._scorer is SparseIndex._scorer:
-        raise InputError(f"the {backend} backend offers search mode 'exact' only, not {mode!r}")
-    if mode == "exact" and knobs:
-        raise InputError(f"search mode 'exact' takes no options, got {', '.join(sorted(knobs))}")
-    if backend == "csr" and mode == "pruned":
-        from ..indexes.search_modes import _max_scored
-
-        _max_scored(knobs)
-    elif backend == "csr" and mode == "approximate":
-        from ..indexes.approximate import ApproximateSettings
-
-        ApproximateSettings.from_knobs(knobs)
-
-
-def _knob_dict(knobs: Mapping[str, Any] | None) -> dict[str, Any]:
-    if knobs is None:
-        return {}
-    if not isinstance(knobs, Mapping) or not all(isinstance(name, str) for name in knobs):
-        raise InputError(f"search knobs must be a mapping of names to values, got {knobs!r}")
-    return dict(knobs)
-
-
 class SparseRetriever:
     """Encode queries with ``model`` and search ``index`` in one search mode; safe to call from several threads.
 
@@ -96,7 +66,8 @@ class SparseRetriever:
             raise IndexMismatchError(
                 f"the index was built for {index.metadata.get('similarity')!r} scores but the model uses {self.space!r}"
             )
-        self._mode, self._knobs = mode, _knob_dict(knobs)
+        check_search_settings(index.backend, mode, knobs)
+        self._mode, self._knobs = mode, dict(knobs or {})
         self.search_vectors(sp.csr_matrix((0, len(index.vocab)), dtype=np.float32))  # the index checks the settings
 
     @property

@@ -9,7 +9,7 @@ import pytest
 from splade_search.data import Document
 from splade_search.errors import InputError
 from splade_search.retrieval import SparseRetriever, index_corpus
-from splade_search.retrieval.retriever import check_search_settings
+from splade_search.indexes import check_search_settings
 
 WORDS = (
     "the a of and in is diabetes disease insulin sugar blood cell cells cancer protein gene genes study patients "
