@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
         batch_size: int = typer.Option(32, help="Texts per forward pass."),
         max_length: int = typer.Option(None, help="Maximum tokens per document (default: the model's)."),
         max_active_dims: int = typer.Option(None, help="Keep at most this many terms per document."),
+        fast: bool = typer.Option(False, "--fast", help="bfloat16 vocabulary projection (SPLADE; faster, approximate)."),
         quantization: str = typer.Option(None, help="csr weights: float16, int8 or uint8 (default float32)."),
         storage: str = typer.Option(
             None, help="csr postings on disk: plain (default, memory-mapped) or compact (smaller, decoded on open)."
@@ -66,7 +67,7 @@ def register(app: typer.Typer) -> None:
                 on_decode_error=on_decode_error,
             )
             total = count_documents(corpus) if Path(corpus).exists() else None
-            encoder = load_encoder(model)
+            encoder = load_encoder(model, fast=fast)
             report = index_corpus(
                 encoder,
                 documents,

@@ -42,6 +42,16 @@ def document_text(doc: Document) -> str:
     return f"{doc.title} {doc.text}".strip() if doc.title else doc.text
 
 
+def projection_dtype(model: Any) -> str | None:
+    """The precision of a SPLADE model's vocabulary projection (``"float32"`` or ``"bfloat16"``); None for others."""
+    from ..modules import SpladePooling
+
+    values = {m.projection_dtype for m in model.modules() if isinstance(m, SpladePooling)}
+    if not values:
+        return None
+    return "bfloat16" if "bfloat16" in values else "float32"
+
+
 def index_corpus(
     model: Any,
     documents: Iterable[Document],
@@ -73,6 +83,7 @@ def index_corpus(
         "backend": backend,
         "max_length": model.max_seq_length,
         "max_active_dims": max_active_dims,
+        "projection_dtype": projection_dtype(model),
         "chunk_size": chunk_size,
     }
     staging = Staging.open(path, settings, resume)

@@ -54,6 +54,16 @@ def test_queries_file_writes_a_trec_run(workdir, tiny_mlm_dir):
     assert [line[3] for line in lines if line[0] == lines[0][0]][:2] == ["1", "2"]
 
 
+def test_fast_index_records_its_projection_and_searches(workdir, tiny_mlm_dir):
+    assert invoke("index", FIXTURES / "docs.jsonl", "--model", tiny_mlm_dir, "--out", "indexes/fast", "--fast").exit_code == 0
+    assert invoke("index", FIXTURES / "docs.jsonl", "--model", tiny_mlm_dir, "--out", "indexes/exact").exit_code == 0
+    metadata = {name: json.loads((workdir / "indexes" / name / "manifest.json").read_text())["metadata"] for name in ("fast", "exact")}
+    assert (metadata["fast"]["projection_dtype"], metadata["exact"]["projection_dtype"]) == ("bfloat16", "float32")
+    result = invoke("query", "the cat", "--index", "indexes/fast", "-k", "2", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["hits"]
+
+
 def test_lucene_backend_from_the_cli(workdir, tiny_mlm_dir):
     pytest.importorskip("pyserini")
     result = invoke("index", FIXTURES / "docs.jsonl", "--model", tiny_mlm_dir, "--backend", "lucene", "--out", "indexes/lucene", "--json")
