@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import encoding
+from . import encoding, fast_query
 from .hub import push_folder_to_hub, resolve_model_path
 from .model_folder import FolderConfig, load_modules, save_folder
 from .modules import InputModule, Router, SparseAutoEncoder, SpladePooling
@@ -221,6 +221,12 @@ class SparseEncoder(nn.Sequential):
         if max_active_dims is not None:
             forward_kwargs["max_active_dims"] = max_active_dims
         task = forward_kwargs.pop("task", None)
+        fast = fast_query.encode(
+            self, texts, single=single, task=task, forward_kwargs=forward_kwargs, convert_to_tensor=convert_to_tensor,
+            convert_to_sparse_tensor=convert_to_sparse_tensor, device=device,
+        )
+        if fast is not None:  # inference-free query route: an exact tokenizer + lookup shortcut
+            return fast
         if device is not None:
             self.to(device)
         self.eval()

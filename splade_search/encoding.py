@@ -106,8 +106,11 @@ def sparse_rows(batch: torch.Tensor) -> list[torch.Tensor]:
     """The rows of a 2-D sparse COO tensor, each as a 1-D sparse COO tensor."""
     batch = batch.coalesce()
     rows, cols = batch.indices()
+    values = batch.values()
+    if values.is_inference() and not torch.is_inference_mode_enabled():
+        cols, values = cols.clone(), values.clone()  # rows of inference tensors would refuse .values()
     counts = torch.bincount(rows, minlength=batch.shape[0]).tolist()
     return [
         torch.sparse_coo_tensor(c.unsqueeze(0), v, (batch.shape[1],), check_invariants=False).coalesce()
-        for c, v in zip(cols.split(counts), batch.values().split(counts))
+        for c, v in zip(cols.split(counts), values.split(counts))
     ]

@@ -67,5 +67,11 @@ def to_scipy_csr(embeddings: torch.Tensor) -> Any:
         rows, cols = coalesced.indices().numpy()
         values = coalesced.values().float().numpy()
         keep = values != 0
-        return sp.csr_matrix((values[keep], (rows[keep], cols[keep])), shape=tuple(embeddings.shape), dtype=np.float32)
+        rows, cols, values = rows[keep], cols[keep], values[keep]
+        indptr = np.zeros(embeddings.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=embeddings.shape[0]), out=indptr[1:])
+        # a coalesced COO tensor is sorted by (row, column): its entries are already in CSR order
+        matrix = sp.csr_matrix((values, cols, indptr), shape=tuple(embeddings.shape), dtype=np.float32)
+        matrix.has_canonical_format = True
+        return matrix
     return sp.csr_matrix(embeddings.detach().cpu().float().numpy())

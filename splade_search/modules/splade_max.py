@@ -57,10 +57,7 @@ def _forward(
         for start in range(0, tokens.shape[0], rows):
             block = tokens[start : start + rows]
             logits = buffer[: block.shape[0]]
-            if bias is not None:
-                torch.addmm(bias, block, weight_t, out=logits)
-            else:
-                torch.mm(block, weight_t, out=logits)
+            torch.mm(block, weight_t, out=logits)  # the bias is constant over tokens: added once to the max below
             for owner, first, last in _segments(owners[start : start + rows]):
                 if argmax is None:
                     torch.maximum(pooled[owner], logits[first:last].amax(dim=0), out=pooled[owner])
@@ -69,6 +66,8 @@ def _forward(
                 better = values > pooled[owner]
                 pooled[owner] = torch.where(better, values, pooled[owner])
                 argmax[owner] = torch.where(better, where + (start + first), argmax[owner])
+        if bias is not None:
+            pooled += bias
     return pooled, argmax, tokens
 
 
