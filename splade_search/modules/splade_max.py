@@ -21,18 +21,26 @@ BLOCK_ELEMENTS = 1 << 24  # logits (rows x vocab) per projection block, reused a
 def projected_max(
     hidden: torch.Tensor, decoder: nn.Linear, mask: torch.Tensor, dtype: torch.dtype | None = None
 ) -> torch.Tensor:
-    """Per text, the max over its non-padding tokens of ``decoder(hidden)``: [batch, vocab].
+    """Per text, the max over its non-padding tokens of ``decoder(hidden)``: [batch, vocab], in ``hidden``'s dtype.
 
-    ``dtype`` (inference only, e.g. ``torch.bfloat16``): run the projection in that precision, a
-    faster approximation; the result is returned in ``hidden``'s dtype.
+    The projection runs in ``dtype`` when given (inference only, e.g. ``torch.bfloat16``: faster,
+    approximate), else in the autocast dtype inside ``torch.autocast``, else in ``hidden``'s dtype.
     """
     if torch.is_grad_enabled() and (hidden.requires_grad or decoder.weight.requires_grad):
-        return _ProjectedMax.apply(hidden, decoder.weight, decoder.bias, mask)
-    if dtype is None or dtype == hidden.dtype:
-        return _forward(hidden, decoder.weight, decoder.bias, mask, track_argmax=False)[0]
-    bias = decoder.bias.to(dtype) if decoder.bias is not None else None
-    pooled = _forward(hidden.to(dtype), decoder.weight.to(dtype), bias, mask, track_argmax=False)[0]
+        return _ProjectedMax.apply(hidden, decoder.weight, decoder.bias, mask, _compute_dtype(hidden, None))
+    compute = _compute_dtype(hidden, dtype)
+    bias = decoder.bias.to(compute) if decoder.bias is not None else None
+    pooled = _forward(hidden.to(compute), decoder.weight.to(compute), bias, mask, track_argmax=False)[0]
     return pooled.to(hidden.dtype)
+
+
+def _compute_dtype(hidden: torch.Tensor, dtype: torch.dtype | None) -> torch.dtype:
+    if dtype is not None:
+        return dtype
+    device = hidden.device.type
+    if torch.is_autocast_enabled(device):
+        return torch.get_autocast_dtype(device)
+    return hidden.dtype
 
 
 def _forward(
@@ -83,31 +91,35 @@ def _segments(owners: list[int]) -> list[tuple[int, int, int]]:
 
 
 class _ProjectedMax(torch.autograd.Function):
-    """Autograd for ``projected_max`` with an argmax-only backward."""
+    """Autograd for ``projected_max`` with an argmax-only backward (projection in a given compute dtype)."""
 
     @staticmethod
-    def forward(ctx: Any, hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor:
-        pooled, argmax, tokens = _forward(hidden, weight, bias, mask, track_argmax=True)
+    def forward(
+        ctx: Any, hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, mask: torch.Tensor, compute: torch.dtype
+    ) -> torch.Tensor:
+        low_bias = bias.to(compute) if bias is not None else None
+        pooled, argmax, tokens = _forward(hidden.to(compute), weight.to(compute), low_bias, mask, track_argmax=True)
         ctx.save_for_backward(tokens, argmax, weight, mask)
-        ctx.has_bias = bias is not None
-        ctx.hidden_shape = hidden.shape
-        return pooled
+        ctx.bias_dtype = bias.dtype if bias is not None else None
+        ctx.hidden_shape, ctx.hidden_dtype = hidden.shape, hidden.dtype
+        return pooled.to(hidden.dtype)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         tokens, argmax, weight, mask = ctx.saved_tensors
         texts, entries = torch.nonzero(grad, as_tuple=True)
-        values = grad[texts, entries]
+        values = grad[texts, entries].float()
         sources = argmax[texts, entries]
         grad_hidden = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
-            grad_tokens = torch.zeros_like(tokens)
-            grad_tokens.index_add_(0, sources, values[:, None] * weight[entries])
+            grad_tokens = torch.zeros(tokens.shape, dtype=torch.float32, device=tokens.device)
+            grad_tokens.index_add_(0, sources, values[:, None] * weight[entries].float())
             grad_hidden = grad_tokens.new_zeros(ctx.hidden_shape)
             grad_hidden[mask.bool()] = grad_tokens
+            grad_hidden = grad_hidden.to(ctx.hidden_dtype)
         if ctx.needs_input_grad[1]:
             grad_weight = torch.zeros_like(weight)
-            grad_weight.index_add_(0, entries, values[:, None] * tokens[sources])
-        if ctx.has_bias and ctx.needs_input_grad[2]:
-            grad_bias = grad.sum(dim=0)
-        return grad_hidden, grad_weight, grad_bias, None
+            grad_weight.index_add_(0, entries, (values[:, None] * tokens[sources].float()).to(weight.dtype))
+        if ctx.bias_dtype is not None and ctx.needs_input_grad[2]:
+            grad_bias = grad.sum(dim=0).to(ctx.bias_dtype)
+        return grad_hidden, grad_weight, grad_bias, None, None

@@ -165,8 +165,13 @@ def training_arguments(config: TrainConfig, columns: list[str], has_router: bool
     if has_router:
         settings["router_mapping"] = {column: ("query" if i == 0 else "document") for i, column in enumerate(columns)}
         settings["learning_rate_mapping"] = {r"SparseStaticEmbedding\.weight": config.static_lr}
+    if config.bf16 and not torch.cuda.is_available():
+        settings["use_cpu"] = True  # bfloat16 autocast on the CPU (transformers asks for it explicitly)
     settings.update(config.extra)
-    return SparseEncoderTrainingArguments(**settings)
+    try:
+        return SparseEncoderTrainingArguments(**settings)
+    except ValueError as exc:
+        raise InputError(f"bad training arguments: {exc}") from None
 
 
 def active_dims(model: Any, queries: list[str], documents: list[str]) -> dict[str, float]:

@@ -148,3 +148,31 @@ def test_bfloat16_projection_is_ignored_in_training():
 def test_bad_projection_dtype():
     with pytest.raises(ValueError, match="projection_dtype must be one of float32, bfloat16"):
         SpladePooling("max", projection_dtype="int4")
+
+
+def test_fused_path_follows_autocast_forward_and_backward():
+    torch.manual_seed(4)
+    hidden = torch.randn(3, 6, 16)
+    decoder = nn.Linear(16, 50)
+    _, mask = make_inputs(length=6)
+    a, b = hidden.clone().requires_grad_(True), hidden.clone().requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        fused = SpladePooling("max")({"mlm_hidden_states": a, "mlm_decoder": decoder, "attention_mask": mask})["sentence_embedding"]
+        plain = SpladePooling("max", chunk_size=2)({"mlm_hidden_states": b, "mlm_decoder": decoder, "attention_mask": mask})["sentence_embedding"]
+    torch.testing.assert_close(fused.float(), plain.float(), atol=0.05, rtol=0.02)
+    fused.float().sum().backward()
+    grad_fused, decoder_grad = a.grad.clone(), decoder.weight.grad.clone()
+    decoder.zero_grad()
+    plain.float().sum().backward()
+    assert a.grad.dtype == torch.float32 and decoder.weight.grad.dtype == torch.float32
+    torch.testing.assert_close(grad_fused, b.grad, atol=0.05, rtol=0.05)
+    torch.testing.assert_close(decoder_grad, decoder.weight.grad, atol=0.1, rtol=0.05)
+
+
+def test_encode_under_autocast_is_close_to_float32(splade_model):
+    texts = ["what causes diabetes", "sparse retrieval with learned term weights"]
+    exact = splade_model.encode(texts, convert_to_sparse_tensor=False)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = splade_model.encode(texts, convert_to_sparse_tensor=False)
+    assert low.dtype == torch.float32
+    torch.testing.assert_close(low, exact, atol=0.1, rtol=0.05)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 
@@ -241,3 +242,13 @@ def test_config_precedence_and_defaults(tmp_path):
     config = build_config(read_config_file(path), {"batch_size": 4, "lr": None})
     assert (config.model, config.batch_size, config.columns, config.learning_rate) == ("minilm", 4, ["q", "d"], 4e-5)
     assert build_config({}, {"train_data": "a.jsonl"}).model == "splade-tiny"
+
+
+def test_train_bf16_on_cpu_runs_the_fused_pooling_under_autocast(app, pairs_file, tiny_mlm_dir, tmp_path):
+    out = tmp_path / "bf16"
+    result = invoke(app, "-d", pairs_file, "-m", tiny_mlm_dir, "-o", out, "--columns", "question,answer",
+                    "--max-steps", 2, "--batch-size", 4, "--bf16", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output[result.output.index("{"):])
+    assert math.isfinite(summary["train_loss"])
+    assert (out / "model.safetensors").exists() or any(out.glob("**/model.safetensors"))
