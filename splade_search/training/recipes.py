@@ -86,6 +86,8 @@ def build_model(config: TrainConfig, documents: list[str]) -> nn.Module:
 
     base = _load(config.model)
     if config.architecture == "csr":
+        if config.loss == "mnrl":
+            base.similarity_fn_name = "cosine"  # trained on cosine scores (below): searched with them too
         return _freeze_backbone(base, config)
     classes = {type(m) for m in base.modules()}
     if SpladePooling not in classes:

@@ -121,6 +121,7 @@ def test_train_csr(app, pairs_file, tiny_bert_dir, tmp_path):
     assert "csr" in (out / "README.md").read_text()
     trained = SparseEncoder(str(out), device="cpu")
     assert (trained[-1].k, trained[-1].k_aux) == (5, 7)
+    assert trained.similarity_fn_name == "cosine"  # trained with cosine MNRL, searched the same way
     embeddings = trained.encode_document(["a document about sparse retrieval", "another one"])
     assert (embeddings.to_dense() > 0).sum(dim=1).tolist() == [5, 5]
 
