@@ -87,12 +87,23 @@ class SparseEncoder(nn.Sequential):
             self.similarity_fn_name = chosen
         if max_active_dims is not None and max_active_dims <= 0:
             raise ValueError(f"max_active_dims must be a positive integer, got {max_active_dims}")
-        autoencoder = next((m for m in self if isinstance(m, SparseAutoEncoder)), None)
-        self.max_active_dims = max_active_dims if max_active_dims is not None else (autoencoder.k if autoencoder else None)
+        self.max_active_dims = max_active_dims
         self.model_card_data = model_card_data
         self.to(device or default_device())
 
     # ----- properties -------------------------------------------------------------------------
+    @property
+    def max_active_dims(self) -> int | None:
+        """Active dimensions kept per embedding by default: the value set, else a CSR model's ``k``, else all."""
+        if self._max_active_dims is not None:
+            return self._max_active_dims
+        autoencoder = next((m for m in self if isinstance(m, SparseAutoEncoder)), None)
+        return autoencoder.k if autoencoder is not None else None
+
+    @max_active_dims.setter
+    def max_active_dims(self, value: int | None) -> None:
+        self._max_active_dims = value
+
     @property
     def device(self) -> torch.device:
         for tensor in list(self.parameters()) + list(self.buffers()):

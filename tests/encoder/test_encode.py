@@ -86,6 +86,18 @@ def test_max_active_dims_caps_every_row(splade_model):
             assert row_full[kept].min() >= torch.topk(row_full, 3).values.min() - 1e-6
 
 
+def test_csr_default_max_active_dims_follows_the_autoencoder_k(csr_model):
+    previous = csr_model[-1].k
+    try:
+        csr_model[-1].k = 3
+        assert csr_model.max_active_dims == 3
+        assert (csr_model.encode(TEXTS).to_dense() > 0).sum(dim=1).max().item() == 3
+        csr_model.max_active_dims = 2  # an explicit setting wins
+        assert (csr_model.encode(TEXTS).to_dense() > 0).sum(dim=1).max().item() == 2
+    finally:
+        csr_model[-1].k, csr_model.max_active_dims = previous, None
+
+
 def test_max_active_dims_must_be_positive(splade_model):
     with pytest.raises(ValueError, match="positive"):
         splade_model.encode(TEXTS, max_active_dims=0)
