@@ -121,7 +121,7 @@ def main() -> None:
     scores, rows, latencies = dense_search(dense_docs.numpy(), dense_queries.numpy(), args.depth + 1)
     stats = LatencyStats.from_seconds(latencies)
     report = [{
-        "system": "dense MiniLM (faiss IndexFlatIP)",
+        "system": "dense backbone (faiss IndexFlatIP)",
         "metrics": evaluate_run(
             data.qrels, run_of(list(data.queries), list(data.corpus), scores, rows), [10, 100], ignore_identical_ids=self_hits(data)
         ).aggregate,
