@@ -80,7 +80,7 @@ def load_models(data: Any, splade: str, if_model: str | None) -> tuple[Any, Any]
 
 def run(folder: str, splade: str, if_model: str | None, max_queries: int, batch_size: int, passes: int) -> dict:
     """All measurements on one BEIR folder, in this process."""
-    from splade_search import fast_query
+    from splade_search.fastpaths import static_query as fast_query
     from splade_search.data import load_beir
     from splade_search.retrieval.retriever import SparseRetriever
 

@@ -12,7 +12,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import encoding, fast_query
+from . import encoding
+from .fastpaths import static_query as fast_query
 from .hub import push_folder_to_hub, resolve_model_path
 from .model_folder import FolderConfig, load_modules, save_folder
 from .modules import InputModule, Router, SparseAutoEncoder, SpladePooling

@@ -9,7 +9,7 @@ import torch
 from transformers import AutoTokenizer
 
 from splade_search import MLMTransformer, Router, SparseEncoder, SparseStaticEmbedding, SpladePooling
-from splade_search import fast_query
+from splade_search.fastpaths import static_query as fast_query
 from splade_search.hub import resolve_model_path
 
 WORDS = ("the a of and to in is diabetes disease cause insulin sugar blood cell cancer protein gene study patients "

@@ -10,7 +10,7 @@ import pytest
 from tokenizers import Tokenizer
 from transformers import AutoTokenizer
 
-from splade_search.fast_wordpiece import PyWordPiece
+from splade_search.fastpaths.wordpiece import PyWordPiece
 from splade_search.hub import resolve_model_path
 
 UNICODE = list("éÉöüñçåæøßÆŒœİıΣσςαβγκΩЖжДдÅÅ東京한국語ñ’‘“”–—…„«»¡¿·•°±£€¥©®™§¶ﬁﬂＡｂ１²½") + [

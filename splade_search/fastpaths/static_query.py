@@ -17,8 +17,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .fast_wordpiece import PyWordPiece
-from .modules import Router, SparseStaticEmbedding
+from .wordpiece import PyWordPiece
+from ..modules import Router, SparseStaticEmbedding
 
 
 @dataclass
