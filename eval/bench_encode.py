@@ -122,6 +122,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--batch-sizes", default=None, help="comma-separated batch sizes to sweep (overrides --batch-size)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=1, help="runs per engine (alternating); the fastest is reported")
     parser.add_argument("--plot", default=None, help="PNG of docs/s against batch size")
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -131,15 +132,19 @@ def main() -> None:
         return
     model_folder(args.model)  # build it once, before the engines race to
     sizes = [int(b) for b in args.batch_sizes.split(",")] if args.batch_sizes else [args.batch_size]
-    runs: dict[int, dict[str, dict]] = {}
-    for size in sizes:
-        runs[size] = {}
-        for engine in ENGINES:
-            cmd = [sys.executable, __file__, args.corpus, "--engine", engine, "--model", args.model, "--docs", str(args.docs),
-                   "--max-length", str(args.max_length), "--batch-size", str(size), "--threads", str(args.threads)]
-            out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1", "PATH": ""}).stdout
-            runs[size][engine] = json.loads(out.strip().splitlines()[-1])
-    print(f"model {args.model}, {args.docs} documents, max length {args.max_length}, {args.threads} threads\n")
+    runs: dict[int, dict[str, dict]] = {size: {} for size in sizes}
+    for _ in range(args.repeats):  # engines take turns, so load changes hit them alike; the best run counts
+        for size in sizes:
+            for engine in ENGINES:
+                cmd = [sys.executable, __file__, args.corpus, "--engine", engine, "--model", args.model, "--docs", str(args.docs),
+                       "--max-length", str(args.max_length), "--batch-size", str(size), "--threads", str(args.threads)]
+                out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1", "PATH": ""}).stdout
+                result = json.loads(out.strip().splitlines()[-1])
+                best = runs[size].get(engine)
+                if best is None or result["docs_per_s"] > best["docs_per_s"]:
+                    runs[size][engine] = result
+    print(f"model {args.model}, {args.docs} documents, max length {args.max_length}, {args.threads} threads, "
+          f"best of {args.repeats} alternating runs\n")
     print("| batch | engine | docs/s | peak RSS MB | docs/s ratio | memory ratio | top-20 terms same as ST | top-20 overlap | max weight diff |")
     print("|---:|---|---:|---:|---:|---:|---|---:|---:|")
     for size in sizes:
