@@ -7,22 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from splade_search.cli import app
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-BEIR_TINY = FIXTURES / "beir_tiny"
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "250"})
-
-
-def json_output(result) -> dict:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+from cli_helpers import BEIR_TINY, invoke, json_output
 
 
 @pytest.fixture()

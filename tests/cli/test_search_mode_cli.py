@@ -7,23 +7,9 @@ from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
-from splade_search.cli import app
+from cli_helpers import BEIR_TINY, FIXTURES, invoke, json_output
 from splade_search.cli.search_options import search_settings
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-BEIR_TINY = FIXTURES / "beir_tiny"
-runner = CliRunner()
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "250"})
-
-
-def json_output(result) -> dict:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 @pytest.fixture()
