@@ -32,6 +32,9 @@ SCRIPT = textwrap.dedent(
         }
         with open(output_dir + "/result.json", "w") as f:
             json.dump(result, f)
+    import torch.distributed as dist
+    dist.barrier()
+    dist.destroy_process_group()  # a clean gloo shutdown: without it a rank can abort at interpreter exit
     """
 )
 
