@@ -100,12 +100,14 @@ def plot(runs: dict[int, dict[str, dict]], path: str, title: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     sizes = sorted(runs)
     fig, ax = plt.subplots(figsize=(6, 4))
     for engine in ENGINES:
         ax.plot(sizes, [runs[b][engine]["docs_per_s"] for b in sizes], marker="o", label=engine)
     ax.set(xscale="log", xlabel="batch size", ylabel="documents / s", title=title)
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xticks(sizes, [str(b) for b in sizes])
     ax.grid(alpha=0.3)
     ax.legend()
