@@ -68,7 +68,7 @@ class SparseRetriever:
             )
         check_search_settings(index.backend, mode, knobs)
         self._mode, self._knobs = mode, dict(knobs or {})
-        self.search_vectors(sp.csr_matrix((0, len(index.vocab)), dtype=np.float32))  # the index checks the settings
+        self.search_vectors(sp.csr_matrix((0, len(index.vocab)), dtype=np.float32))  # builds what the mode needs now
 
     @property
     def mode(self) -> str:
