@@ -41,3 +41,7 @@ class DataFormatError(InputError):
 
 class TrainingError(SpladeSearchError):
     """Training cannot start or continue (bad configuration, NaN loss, ...)."""
+
+
+class IndexLockedError(SpladeSearchError):
+    """Another process is writing the index (one writer at a time); the message names its PID."""
