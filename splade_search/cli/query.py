@@ -17,10 +17,9 @@ SNIPPET = 90
 
 def latest_index(root: Path = INDEXES_DIR) -> Path:
     """The most recently built index folder under ``root``."""
-    candidates = [p for p in root.glob("*") if (p / "manifest.json").exists()] if root.exists() else []
-    if not candidates:
-        raise InputError(f"no index found under {root}/; build one with `splade-search index CORPUS` or pass --index")
-    return max(candidates, key=lambda p: (p / "manifest.json").stat().st_mtime)
+    from ..retrieval.locations import latest_index as newest
+
+    return newest(root)
 
 
 def read_query_file(path: Path) -> dict[str, str]:

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import IndexStats, SearchResult, SparseIndex, TermContribution, build_index, check_search_settings
+from .base import (
+    IndexStats,
+    SearchResult,
+    SparseIndex,
+    TermContribution,
+    build_index,
+    check_backend,
+    check_search_settings,
+)
 from .convert import as_csr
 from .csr import CsrIndex
 from .docstore import DocStore, StoredDocument
@@ -30,6 +38,7 @@ __all__ = [
     "TermContribution",
     "as_csr",
     "build_index",
+    "check_backend",
     "check_search_settings",
 ]
 

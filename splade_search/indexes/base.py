@@ -25,7 +25,8 @@ from ..errors import IndexFormatError, IndexMismatchError, InputError
 from .batches import Batch
 from .convert import as_csr
 from .docstore import DocStore
-from .layout import DOCS_FOLDER, INDEX_FORMAT, read_index_files
+from .generations import open_snapshot
+from .layout import DOCS_FOLDER, INDEX_FORMAT, MODEL_FOLDER, read_index_files
 from .manifest import read_manifest
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "TermContribution",
     "as_csr",
     "build_index",
+    "check_backend",
     "check_search_settings",
 ]
 
@@ -91,30 +93,40 @@ class SparseIndex(ABC):
     backend: ClassVar[str]
     _threaded_search: ClassVar[bool] = True
 
-    def __init__(self, path: Path, manifest: dict[str, Any], verify: bool = True) -> None:
-        """Load an index folder whose manifest has been read and checked; use `open` or `build` instead."""
-        self.path = path
+    def __init__(self, root: Path, folder: Path, manifest: dict[str, Any], verify: bool = True) -> None:
+        """Load the generation ``folder`` of the index at ``root``, whose manifest has been read and checked.
+
+        Use `open` or `build` instead. Every file is opened here, so the index keeps serving this
+        snapshot even after a writer publishes a newer generation.
+        """
+        self.path = root
+        self.folder = folder
         self.manifest = manifest
-        self._doc_ids, self._vocab = read_index_files(path, manifest)
-        self._verify = verify
-        self._documents: DocStore | None = None
+        self._doc_ids, self._vocab = read_index_files(folder, manifest)
+        self._documents = DocStore(folder / DOCS_FOLDER, verify=verify) if manifest.get("has_documents") else None
+        self._bytes_on_disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
     @classmethod
     def open(cls: type[IndexT], path: str | os.PathLike[str], *, verify: bool = True) -> IndexT:
-        """Open the index at ``path`` with the backend its manifest names.
+        """Open the live generation of the index at ``path`` with the backend its manifest names.
 
-        ``verify`` checks every file's SHA-256 (sizes are always checked). Raises `IndexFormatError`
-        for a missing, damaged or unknown index, or when called on a subclass of another backend.
+        ``verify`` checks every file's SHA-256 (sizes and structure are always checked). Raises
+        `IndexFormatError` for a missing, damaged or unknown index, or when called on a subclass of
+        another backend.
         """
-        folder = Path(path)
-        manifest = read_manifest(folder, INDEX_FORMAT, verify)
-        backend = manifest.get("backend")
-        if backend not in BACKENDS:
-            raise IndexFormatError(f"{folder} uses unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
-        impl = _backend_class(backend)
-        if not issubclass(impl, cls):
-            raise IndexFormatError(f"{folder} is a {backend!r} index; open it with SparseIndex.open")
-        return impl(folder, manifest, verify)  # type: ignore[return-value]
+        root = Path(path)
+
+        def opener(folder: Path) -> IndexT:
+            manifest = read_manifest(folder, INDEX_FORMAT, verify)
+            backend = manifest.get("backend")
+            if backend not in BACKENDS:
+                raise IndexFormatError(f"{root} uses unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
+            impl = _backend_class(backend)
+            if not issubclass(impl, cls):
+                raise IndexFormatError(f"{root} is a {backend!r} index; open it with SparseIndex.open")
+            return impl(root, folder, manifest, verify)  # type: ignore[return-value]
+
+        return open_snapshot(root, opener)
 
     @classmethod
     @abstractmethod
@@ -127,8 +139,16 @@ class SparseIndex(ABC):
         metadata: dict[str, Any] | None = None,
         documents: Iterable[tuple[str, str, str]] | None = None,
         show_progress: bool = True,
+        model: Any = None,
+        force: bool = False,
+        lock_timeout: float = 0.0,
     ) -> SparseIndex:
-        """Index ``(doc_ids, vectors)`` batches at ``path`` (atomically replacing an index there)."""
+        """Index ``(doc_ids, vectors)`` batches at ``path``, published as a new generation of the index there.
+
+        ``model``: an encoder to keep inside the index (``model.save`` is called). ``force``: write
+        into a folder that is not provably an index (nothing of its own is deleted). ``lock_timeout``:
+        seconds to wait for another writer (see `lock.WriteLock`).
+        """
 
     @property
     def doc_ids(self) -> list[str]:
@@ -148,9 +168,12 @@ class SparseIndex(ABC):
     @property
     def documents(self) -> DocStore | None:
         """Titles and texts stored at build time, or ``None`` when none were given."""
-        if self._documents is None and self.manifest.get("has_documents"):
-            self._documents = DocStore(self.path / DOCS_FOLDER, verify=self._verify)
         return self._documents
+
+    @property
+    def model_folder(self) -> Path | None:
+        """The model kept inside this generation (see `layout.MODEL_FOLDER`), or ``None``."""
+        return self.folder / MODEL_FOLDER if self.manifest.get("has_model") else None
 
     def __len__(self) -> int:
         return len(self._doc_ids)
@@ -214,7 +237,7 @@ class SparseIndex(ABC):
             postings=postings,
             vocab_size=len(self._vocab),
             avg_doc_terms=postings / len(self) if len(self) else 0.0,
-            bytes_on_disk=sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file()),
+            bytes_on_disk=self._bytes_on_disk,
             quantization=str(quantization.get("dtype")),
             scale=quantization.get("scale"),
         )
@@ -227,6 +250,10 @@ class SparseIndex(ABC):
                 "encode queries with the model the index was built with"
             )
         return matrix
+
+    @classmethod
+    def check_available(cls) -> None:
+        """Raise `BackendUnavailableError` if this backend cannot run here (backends with dependencies override this)."""
 
     @classmethod
     def check_search_settings(cls, mode: str, knobs: Mapping[str, Any]) -> None:
@@ -277,6 +304,14 @@ def check_search_settings(backend: str, mode: str, knobs: Mapping[str, Any] | No
     if knobs is not None and (not isinstance(knobs, Mapping) or not all(isinstance(name, str) for name in knobs)):
         raise InputError(f"search knobs must be a mapping of names to values, got {knobs!r}")
     _backend_class(backend).check_search_settings(mode, dict(knobs or {}))
+
+
+def check_backend(backend: str) -> None:
+    """Raise unless ``backend`` names a backend that can run here: `InputError` for an unknown name,
+    `BackendUnavailableError` when its packages or runtime are missing (checked before any work)."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    _backend_class(backend).check_available()
 
 
 def _backend_class(backend: str) -> type[SparseIndex]:

@@ -7,7 +7,7 @@ same postings are kept delta-encoded and deflated (see `compact`) and decoded in
 open. A query is scored exactly by gathering only its terms' posting lists and summing ``query
 weight x document weight`` per document (one sparse matrix-vector product); nothing is pruned.
 Search modes ``"pruned"`` (same results, less work) and ``"approximate"`` live in `search_modes`.
-`CsrIndex.add` and `CsrIndex.delete` rewrite an index atomically (see `csr_update`).
+`CsrIndex.add` and `CsrIndex.delete` publish a new generation of the index (see `csr_update`, `generations`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,11 +28,33 @@ from .layout import check_metadata, check_vocab, write_index_files
 from .postings import Postings, doc_number_dtype, from_doc_major, keep
 from .quantization import Quantization, parse_mode, quantize
 from .search_modes import SearchModes, check_knobs
-from .storage import atomic_folder, load_array, save_array
+from .generations import check_writable, new_generation
+from .lock import WriteLock
+from .storage import load_array, save_array
 from .topk import top_k_dense
 
 _INDPTR, _DOCS, _WEIGHTS = "postings_indptr.npy", "postings_docs.npy", "postings_weights.npy"
 Documents = Iterable[tuple[str, str, str]]
+
+
+class _Contents(NamedTuple):
+    """Everything one generation of a csr index is written from."""
+
+    doc_ids: list[str]
+    vocab: list[str]
+    metadata: dict[str, Any]
+    quantization: Quantization
+    postings: Postings
+    documents: Documents | None
+    storage: str
+    model: Any
+
+    @classmethod
+    def like(cls, index: CsrIndex, doc_ids: list[str], postings: Postings, documents: Documents | None) -> _Contents:
+        """The contents of ``index`` with other documents: same vocabulary, settings and kept model."""
+        return cls(
+            doc_ids, index.vocab, index.metadata, index.quantization, postings, documents, index.storage, index.model_folder
+        )
 
 
 class CsrIndex(SparseIndex):
@@ -40,18 +62,18 @@ class CsrIndex(SparseIndex):
 
     backend = "csr"
 
-    def __init__(self, path: Path, manifest: dict[str, Any], verify: bool = True) -> None:
-        super().__init__(path, manifest, verify)
+    def __init__(self, root: Path, folder: Path, manifest: dict[str, Any], verify: bool = True) -> None:
+        super().__init__(root, folder, manifest, verify)
         self._quantization = Quantization.from_dict(manifest["quantization"])
-        self._storage = compact.storage_of(path, manifest)
+        self._storage = compact.storage_of(folder, manifest)
         if self._storage == "compact":
             self._indptr, self._docs, self._weights = compact.read_postings(
-                path, manifest, len(self._vocab), len(self._doc_ids), self._quantization.numpy_dtype
+                folder, manifest, len(self._vocab), len(self._doc_ids), self._quantization.numpy_dtype
             )
         else:
-            self._indptr = load_array(path, _INDPTR)
-            self._docs = load_array(path, _DOCS)
-            self._weights = load_array(path, _WEIGHTS)
+            self._indptr = load_array(folder, _INDPTR)
+            self._docs = load_array(folder, _DOCS)
+            self._weights = load_array(folder, _WEIGHTS)
         self._check_arrays()
         self._modes = SearchModes(self)
 
@@ -65,31 +87,35 @@ class CsrIndex(SparseIndex):
         metadata: dict[str, Any] | None = None,
         documents: Documents | None = None,
         show_progress: bool = True,
+        model: Any = None,
+        force: bool = False,
+        lock_timeout: float = 0.0,
         quantization: str | None = None,
         storage: str | None = None,
     ) -> CsrIndex:
-        """Index ``(doc_ids, vectors)`` batches at ``path``, atomically replacing an index there.
+        """Index ``(doc_ids, vectors)`` batches at ``path``, published as a new generation of the index there.
 
         ``quantization``: ``None`` (float32), ``"float16"``, ``"int8"`` or ``"uint8"`` (see
         `quantization`). ``storage``: ``"plain"`` (default: arrays memory-mapped from disk) or
         ``"compact"`` (2-3x fewer bytes on disk, decoded into memory on open; see `compact`); `add`
         and `delete` keep it. ``documents``: optional ``(id, title, text)`` triples in the same
-        order as the vectors, kept in ``<path>/docs``. Batches are validated as they arrive (`read_batches`);
-        any error leaves an earlier index at ``path`` untouched.
+        order as the vectors. ``model``, ``force``, ``lock_timeout``: see `SparseIndex.build`. Batches
+        are validated as they arrive (`read_batches`); any error leaves the index at ``path`` as it was.
         """
         vocab = check_vocab(vocab)
         metadata = check_metadata(metadata)
         mode = parse_mode(quantization)
         layout = compact.parse_storage(storage)
-        builder = DocMatrixBuilder(len(vocab))
-        for ids, rows in read_batches(batches, len(vocab), show_progress):
-            builder.add(ids, rows)
-        postings = from_doc_major(builder.finish())
-        stored, recipe = quantize(postings.weights, mode)
-        postings = keep(postings._replace(weights=stored), stored != 0)
-        return cls._write(
-            path, builder.doc_ids, vocab, metadata, recipe, postings, documents, show_progress, storage=layout
-        )
+        with WriteLock(path, lock_timeout):
+            check_writable(Path(path), force)
+            builder = DocMatrixBuilder(len(vocab))
+            for ids, rows in read_batches(batches, len(vocab), show_progress):
+                builder.add(ids, rows)
+            postings = from_doc_major(builder.finish())
+            stored, recipe = quantize(postings.weights, mode)
+            postings = keep(postings._replace(weights=stored), stored != 0)
+            written = _Contents(builder.doc_ids, vocab, metadata, recipe, postings, documents, layout, model)
+            return cls._write(path, written, show_progress, force)
 
     @classmethod
     def add(
@@ -99,39 +125,32 @@ class CsrIndex(SparseIndex):
         *,
         documents: Documents | None = None,
         show_progress: bool = True,
+        lock_timeout: float = 0.0,
     ) -> CsrIndex:
-        """Append documents to the index at ``path`` (atomic rewrite); returns the updated index.
+        """Append documents to the index at ``path`` (a new generation); returns the updated index.
 
         New ids must not be in the index yet. ``documents`` must be given exactly when the index
         stores documents. Integer-quantized indexes keep their scale: larger weights are refused.
+        Holds the index's write lock throughout (waiting up to ``lock_timeout`` seconds for it).
         """
-        index = cls.open(path)
-        all_documents = csr_update.extended_documents(index, documents)
-        new_ids, postings = csr_update.added_postings(index, batches, show_progress)
-        return cls._write(
-            path,
-            index.doc_ids + new_ids,
-            index.vocab,
-            index.metadata,
-            index.quantization,
-            postings,
-            all_documents,
-            storage=index.storage,
-        )
+        with WriteLock(path, lock_timeout):
+            index = cls.open(path)
+            all_documents = csr_update.extended_documents(index, documents)
+            new_ids, postings = csr_update.added_postings(index, batches, show_progress)
+            return cls._write(path, _Contents.like(index, index.doc_ids + new_ids, postings, all_documents))
 
     @classmethod
-    def delete(cls, path: str | os.PathLike[str], ids: Iterable[str]) -> CsrIndex:
-        """Remove documents by id from the index at ``path`` (atomic rewrite); returns the updated index.
+    def delete(cls, path: str | os.PathLike[str], ids: Iterable[str], *, lock_timeout: float = 0.0) -> CsrIndex:
+        """Remove documents by id from the index at ``path`` (a new generation); returns the updated index.
 
         Remaining documents are renumbered in order. Unknown ids raise `InputError` and change nothing.
         """
-        index = cls.open(path)
-        alive, postings = csr_update.remaining_postings(index, ids)
-        doc_ids = [doc_id for doc_id, kept in zip(index.doc_ids, alive.tolist(), strict=True) if kept]
-        documents = csr_update.kept_documents(index, alive)
-        return cls._write(
-            path, doc_ids, index.vocab, index.metadata, index.quantization, postings, documents, storage=index.storage
-        )
+        with WriteLock(path, lock_timeout):
+            index = cls.open(path)
+            alive, postings = csr_update.remaining_postings(index, ids)
+            doc_ids = [doc_id for doc_id, kept in zip(index.doc_ids, alive.tolist(), strict=True) if kept]
+            documents = csr_update.kept_documents(index, alive)
+            return cls._write(path, _Contents.like(index, doc_ids, postings, documents))
 
     @property
     def quantization(self) -> Quantization:
@@ -150,36 +169,29 @@ class CsrIndex(SparseIndex):
 
     @classmethod
     def _write(
-        cls,
-        path: str | os.PathLike[str],
-        doc_ids: list[str],
-        vocab: list[str],
-        metadata: dict[str, Any],
-        quantization: Quantization,
-        postings: Postings,
-        documents: Documents | None,
-        show_progress: bool = False,
-        storage: str = "plain",
+        cls, path: str | os.PathLike[str], contents: _Contents, show_progress: bool = False, force: bool = False
     ) -> CsrIndex:
-        with atomic_folder(path) as tmp:
-            if storage == "compact":
-                files, fields = compact.FILES, compact.write_postings(tmp, postings, quantization.numpy_dtype)
+        with new_generation(Path(path), force=force) as tmp:
+            if contents.storage == "compact":
+                postings, dtype = contents.postings, contents.quantization.numpy_dtype
+                files, fields = compact.FILES, compact.write_postings(tmp, postings, dtype)
             else:
                 files, fields = [_INDPTR, _DOCS, _WEIGHTS], {}
-                save_array(tmp, _INDPTR, postings.indptr.astype(np.int64))
-                save_array(tmp, _DOCS, postings.docs.astype(doc_number_dtype(len(doc_ids))))
-                save_array(tmp, _WEIGHTS, postings.weights)
+                save_array(tmp, _INDPTR, contents.postings.indptr.astype(np.int64))
+                save_array(tmp, _DOCS, contents.postings.docs.astype(doc_number_dtype(len(contents.doc_ids))))
+                save_array(tmp, _WEIGHTS, contents.postings.weights)
             write_index_files(
                 tmp,
                 backend=cls.backend,
-                doc_ids=doc_ids,
-                vocab=vocab,
-                metadata=metadata,
-                num_postings=len(postings.docs),
-                quantization=quantization.to_dict(),
+                doc_ids=contents.doc_ids,
+                vocab=contents.vocab,
+                metadata=contents.metadata,
+                num_postings=len(contents.postings.docs),
+                quantization=contents.quantization.to_dict(),
                 backend_files=files,
-                documents=documents,
+                documents=contents.documents,
                 show_progress=show_progress,
+                model=contents.model,
                 **fields,
             )
         return cls.open(path, verify=False)

@@ -2,9 +2,10 @@
 
 Folder layout: ``docs.jsonl`` (one ``{"id", "title", "text"}`` object per line, in document-number
 order), ``offsets.npy`` (int64 byte offset of each line, plus the end of the file) and
-``manifest.json``. Written atomically like an index. An index built with ``documents=`` keeps its
-store in ``<index>/docs`` (see `SparseIndex.documents`); `DocStore.write` also makes standalone stores.
-Reads go through a read-only memory map and are safe from several threads.
+``manifest.json``. An index built with ``documents=`` keeps its store in the ``docs`` folder of each
+generation (see `SparseIndex.documents`); `DocStore.write` also makes standalone stores. The store
+is mapped when it is opened, so it keeps serving the snapshot it was opened on; reads go through a
+read-only memory map and are safe from several threads.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -21,7 +23,7 @@ from tqdm.auto import tqdm
 
 from ..errors import IndexFormatError, InputError
 from .manifest import read_manifest, write_manifest
-from .storage import atomic_folder, load_array, save_array, validate_doc_id
+from .storage import load_array, save_array, validate_doc_id
 
 DOCSTORE_FORMAT = "splade-search-docstore"
 _TEXT_FILE = "docs.jsonl"
@@ -57,16 +59,28 @@ class DocStore:
         documents: Iterable[tuple[str, str, str]],
         show_progress: bool = False,
     ) -> DocStore:
-        """Store ``(id, title, text)`` triples in order at ``path``, replacing an earlier store there."""
-        with atomic_folder(path) as tmp:
+        """Store ``(id, title, text)`` triples in order in the new folder ``path``.
+
+        ``path`` must not exist yet (inside an index it is part of a generation being written); on
+        any error the folder is removed again.
+        """
+        folder = Path(path)
+        try:
+            folder.mkdir(parents=True)
+        except FileExistsError:
+            raise InputError(f"{folder} already exists; a document store is written into a new folder") from None
+        try:
             offsets = [0]
-            with open(tmp / _TEXT_FILE, "wb") as f:
+            with open(folder / _TEXT_FILE, "wb") as f:
                 for number, record in enumerate(tqdm(documents, desc="storing documents", disable=not show_progress)):
                     f.write(_encode(number, record))
                     offsets.append(f.tell())
-            save_array(tmp, _OFFSETS_FILE, np.asarray(offsets, dtype=np.int64))
-            write_manifest(tmp, DOCSTORE_FORMAT, [_TEXT_FILE, _OFFSETS_FILE], num_docs=len(offsets) - 1)
-        return cls(path, verify=False)
+            save_array(folder, _OFFSETS_FILE, np.asarray(offsets, dtype=np.int64))
+            write_manifest(folder, DOCSTORE_FORMAT, [_TEXT_FILE, _OFFSETS_FILE], num_docs=len(offsets) - 1)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return cls(folder, verify=False)
 
     def __len__(self) -> int:
         return len(self._offsets) - 1

@@ -2,13 +2,18 @@
 
 ``manifest.json`` (format ``splade-search-index``: backend, counts, quantization, user metadata,
 file checksums), ``doc_ids.txt`` (one id per line, in document-number order), ``vocab.json`` (the
-token of each column id) and, when documents were given at build time, a `DocStore` in ``docs/``.
-Backend files sit beside them and are listed in the same manifest.
+token of each column id), when documents were given at build time a `DocStore` in ``docs/``, and
+when the index keeps its own model (one that cannot be loaded again from where it came from, such
+as a freshly initialised autoencoder) a sentence-transformers model folder in ``model/``. Backend
+files sit beside them; all are listed and checksummed in the same manifest. These files make up one
+generation of an index (see `generations`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,7 @@ INDEX_FORMAT = "splade-search-index"
 DOC_IDS_FILE = "doc_ids.txt"
 VOCAB_FILE = "vocab.json"
 DOCS_FOLDER = "docs"
+MODEL_FOLDER = "model"
 
 
 def check_vocab(vocab: Sequence[str]) -> list[str]:
@@ -59,28 +65,58 @@ def write_index_files(
     backend_files: Iterable[str],
     documents: Iterable[tuple[str, str, str]] | None = None,
     show_progress: bool = False,
+    model: Any = None,
     **fields: Any,
 ) -> None:
-    """Write ids, vocabulary, optional document store and the manifest into ``folder``."""
+    """Write ids, vocabulary, optional document store and model, and the manifest into ``folder``.
+
+    ``model``: an object with ``save(path)`` (an encoder), or the path of a model folder to copy.
+    """
     write_doc_ids(folder / DOC_IDS_FILE, doc_ids)
     write_json(folder / VOCAB_FILE, list(vocab))
     if documents is not None:
         stored = DocStore.write(folder / DOCS_FOLDER, documents, show_progress)
         if len(stored) != len(doc_ids) or stored.ids() != list(doc_ids):
             raise InputError("stored documents must have the same ids, in the same order, as the indexed vectors")
+    model_files = _write_model(folder / MODEL_FOLDER, model) if model is not None else []
     write_manifest(
         folder,
         INDEX_FORMAT,
-        [DOC_IDS_FILE, VOCAB_FILE, *backend_files],
+        [DOC_IDS_FILE, VOCAB_FILE, *backend_files, *model_files],
         backend=backend,
         num_docs=len(doc_ids),
         num_postings=int(num_postings),
         vocab_size=len(vocab),
         quantization=quantization,
         has_documents=documents is not None,
+        has_model=model is not None,
         metadata=metadata,
         **fields,
     )
+
+
+def _write_model(target: Path, model: Any) -> list[str]:
+    """Save (or hard-link a copy of) a model folder into ``target``; returns its files relative to the generation."""
+    if isinstance(model, (str, os.PathLike)):
+        source = Path(model)
+        for path in sorted(source.rglob("*")):
+            destination = target / path.relative_to(source)
+            if path.is_dir():
+                destination.mkdir(parents=True, exist_ok=True)
+            elif path.is_file() and not path.is_symlink():
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(path, destination)
+    else:
+        model.save(str(target))
+    return [p.relative_to(target.parent).as_posix() for p in sorted(target.rglob("*")) if p.is_file()]
+
+
+def _link_or_copy(source: Path, destination: Path) -> None:
+    """Generations are immutable, so an unchanged file can be shared by hard link."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
 
 
 def read_index_files(folder: Path, manifest: dict[str, Any]) -> tuple[list[str], list[str]]:

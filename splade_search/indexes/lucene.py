@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,8 @@ from .base import SparseIndex
 from .batches import Batch, read_batches
 from .java import anserini_jar, autoclass, java_home, run_java_main
 from .layout import check_metadata, check_vocab, write_index_files
-from .storage import atomic_folder
+from .generations import new_generation
+from .lock import WriteLock
 from .topk import top_k
 
 LUCENE_FOLDER = "lucene"
@@ -49,19 +49,21 @@ class LuceneIndex(SparseIndex):
     backend = "lucene"
     _threaded_search = False
 
-    def __init__(self, path: Path, manifest: dict[str, Any], verify: bool = True) -> None:
-        super().__init__(path, manifest, verify)
+    def __init__(self, root: Path, folder: Path, manifest: dict[str, Any], verify: bool = True) -> None:
+        super().__init__(root, folder, manifest, verify)
         scale = manifest.get("quantization", {}).get("scale")
-        if not isinstance(scale, (int, float)) or scale <= 0:
-            raise IndexFormatError(f"{path}/manifest.json lacks a positive quantization scale")
+        if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale < float("inf"):
+            raise IndexFormatError(f"{folder}/manifest.json lacks a positive quantization scale")
         self._scale = float(scale)
         self._terms = lucene_terms(self._vocab)
         self._numbers = {doc_id: number for number, doc_id in enumerate(self._doc_ids)}
-        self._searcher = autoclass("io.anserini.search.SimpleImpactSearcher")(str((path / LUCENE_FOLDER).resolve()))
+        lucene_path = str((folder / LUCENE_FOLDER).resolve())
+        self._searcher = autoclass("io.anserini.search.SimpleImpactSearcher")(lucene_path)
+        self._reader = autoclass("org.apache.lucene.index.DirectoryReader").open(
+            autoclass("org.apache.lucene.store.FSDirectory").open(autoclass("java.io.File")(lucene_path).toPath())
+        )
         self._hash_map = autoclass("java.util.HashMap")
         self._integer = autoclass("java.lang.Integer")
-        self._reader: Any = None
-        self._reader_lock = threading.Lock()
 
     @classmethod
     def build(
@@ -73,15 +75,18 @@ class LuceneIndex(SparseIndex):
         metadata: dict[str, Any] | None = None,
         documents: Iterable[tuple[str, str, str]] | None = None,
         show_progress: bool = True,
+        model: Any = None,
+        force: bool = False,
+        lock_timeout: float = 0.0,
         scale: float = 100.0,
         threads: int | None = None,
         optimize: bool = True,
     ) -> LuceneIndex:
-        """Index ``(doc_ids, vectors)`` batches at ``path``, atomically replacing an index there.
+        """Index ``(doc_ids, vectors)`` batches at ``path``, published as a new generation of the index there.
 
         ``scale``: weights are stored as ``round(weight x scale)``; ``threads``: indexing threads
         (default: CPU count, at most 8); ``optimize``: merge into one segment (faster search).
-        Negative weights raise `InputError`. Other arguments as in `CsrIndex.build`.
+        Negative weights raise `InputError`. Other arguments as in `SparseIndex.build`.
         """
         vocab = check_vocab(vocab)
         metadata = check_metadata(metadata)
@@ -90,7 +95,7 @@ class LuceneIndex(SparseIndex):
         n_threads = max(1, min(threads or os.cpu_count() or 1, 8))
         jar = anserini_jar()
         java_home()  # fail before consuming the batches when Java is missing
-        with atomic_folder(path) as tmp:
+        with WriteLock(path, lock_timeout), new_generation(Path(path), force=force) as tmp:
             collection = tmp / "collection"
             valid_batches = read_batches(batches, len(vocab), show_progress)
             doc_ids, postings = write_collection(collection, valid_batches, lucene_terms(vocab), scale, n_threads)
@@ -114,9 +119,15 @@ class LuceneIndex(SparseIndex):
                 backend_files=[f"{LUCENE_FOLDER}/{f.name}" for f in (tmp / LUCENE_FOLDER).iterdir()],
                 documents=documents,
                 show_progress=show_progress,
+                model=model,
                 anserini=jar.name,
             )
         return cls.open(path, verify=False)
+
+    @classmethod
+    def check_available(cls) -> None:
+        anserini_jar()
+        java_home()
 
     def _scored_weights(self, weights: np.ndarray) -> np.ndarray:
         return (impacts(weights, self._scale) / self._scale).astype(np.float32)
@@ -140,7 +151,7 @@ class LuceneIndex(SparseIndex):
         return top_k(numbers, scores, k)
 
     def _doc_weights(self, terms: np.ndarray, doc_number: int) -> np.ndarray:
-        reader = self._index_reader()
+        reader = self._reader
         lucene_doc = autoclass("io.anserini.index.IndexReaderUtils").convertDocidToLuceneDocid(
             reader, self._doc_ids[doc_number]
         )
@@ -155,11 +166,3 @@ class LuceneIndex(SparseIndex):
                 found[i] = postings.freq() / self._scale
         return found
 
-    def _index_reader(self) -> Any:
-        with self._reader_lock:
-            if self._reader is None:
-                directory = autoclass("org.apache.lucene.store.FSDirectory").open(
-                    autoclass("java.io.File")(str((self.path / LUCENE_FOLDER).resolve())).toPath()
-                )
-                self._reader = autoclass("org.apache.lucene.index.DirectoryReader").open(directory)
-            return self._reader

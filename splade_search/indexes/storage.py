@@ -1,20 +1,14 @@
-"""Crash-safe folder writes and the plain files every index folder shares.
+"""The plain files every index folder shares, and how they are read back.
 
-An index folder is written into a hidden temporary sibling and renamed into place only when complete
-(`atomic_folder`), so readers see either the previous folder or the new one, never half of one. Arrays
-are `.npy` files read back memory-mapped with ``allow_pickle=False``; document ids are one UTF-8 line
-each (an id may hold any character except a line break); the vocabulary is a JSON list.
+Arrays are `.npy` files read back memory-mapped with ``allow_pickle=False``; document ids are one
+UTF-8 line each (an id may hold any character except a line break); the vocabulary is a JSON list.
+How whole folders are published atomically is `generations`' business.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,52 +17,6 @@ import numpy as np
 from ..errors import IndexFormatError, InputError
 
 MANIFEST_NAME = "manifest.json"
-
-
-@contextmanager
-def atomic_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield an empty temporary folder that replaces ``path`` when the block ends without error.
-
-    On an exception the temporary folder is removed and whatever was at ``path`` stays untouched.
-    An existing ``path`` is only replaced when it is empty or holds a ``manifest.json`` (an earlier
-    index), so a mistyped path never wipes an unrelated folder.
-    """
-    target = Path(path)
-    _check_replaceable(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        yield tmp
-        _swap_into_place(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _check_replaceable(target: Path) -> None:
-    if not target.exists():
-        return
-    if not target.is_dir():
-        raise InputError(f"{target} exists and is not a folder; choose another index path")
-    if any(target.iterdir()) and not (target / MANIFEST_NAME).is_file():
-        raise InputError(
-            f"{target} is a non-empty folder without {MANIFEST_NAME}; refusing to replace it. "
-            "Choose a new or empty folder."
-        )
-
-
-def _swap_into_place(tmp: Path, target: Path) -> None:
-    if not target.exists():
-        os.replace(tmp, target)
-        return
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-    os.replace(target, old)
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        os.replace(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def save_array(folder: Path, name: str, array: np.ndarray) -> None:

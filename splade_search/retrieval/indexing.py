@@ -14,7 +14,11 @@ from rich.text import Text
 from ..data.documents import Document
 from ..errors import InputError
 from ..indexes import SparseIndex, build_index
+from ..indexes.base import check_backend
+from ..indexes.generations import check_writable
+from ..indexes.lock import WriteLock
 from ..sparse import to_scipy_csr
+from .model_record import FINGERPRINT_KEY, fingerprint, must_keep_model
 from .staging import Staging
 from .vocabulary import model_vocabulary, prepare_rows, score_space
 
@@ -67,77 +71,90 @@ def index_corpus(
     total: int | None = None,
     show_progress: bool = True,
     backend_options: dict[str, Any] | None = None,
+    force: bool = False,
 ) -> IndexingReport:
     """Encode ``documents`` in chunks (kept on disk as they finish) and build the index at ``path``.
 
-    An interrupted run leaves ``<path>.partial/``; calling again with the same settings continues
-    after the last finished chunk. Any previous index at ``path`` stays intact until the new one is complete.
+    An interrupted run leaves ``<path>.partial/``; calling again with the same settings, model and
+    documents continues after the last finished chunk (a changed document or model is refused).
+    The index's write lock is held from start to end, so a second run on the same ``path`` fails at
+    once; the index at ``path`` stays as it was until the new generation is published. A model
+    that cannot be reloaded from its reference (see `model_record`) is kept inside the index.
+    ``force``: write into a folder that is not provably an index (see `generations.check_writable`).
     """
     path = Path(path)
+    check_backend(backend)
+    check_writable(path, force)
     if max_length is not None:
         model.max_seq_length = max_length
     space = score_space(model)
     reference = model_reference or getattr(model, "model_name_or_path", None) or getattr(model, "model_path", None)
+    reference = str(reference) if reference is not None else None
     settings = {
-        "model": str(reference),
+        "model": reference,
+        FINGERPRINT_KEY: fingerprint(model),
         "backend": backend,
         "max_length": model.max_seq_length,
         "max_active_dims": max_active_dims,
         "projection_dtype": projection_dtype(model),
         "chunk_size": chunk_size,
     }
-    staging = Staging.open(path, settings, resume)
-    done = staging.batch_count()
-    stream = iter(documents)
-    resumed = _skip_finished(stream, staging, done, chunk_size)
-    encoded = resumed
-    start = time.perf_counter()
-    with _progress(show_progress) as progress:
-        task = progress.add_task("Encoding", total=total, completed=resumed)
-        for batch_number in itertools.count(done):
-            docs = list(itertools.islice(stream, chunk_size))
-            if not docs:
-                break
-            vectors = model.encode_document(
-                [document_text(d) for d in docs],
-                batch_size=batch_size,
-                max_active_dims=max_active_dims,
-                convert_to_sparse_tensor=True,
-                save_to_cpu=True,
-            )
-            staging.write(batch_number, docs, prepare_rows(to_scipy_csr(vectors), space))
-            encoded += len(docs)
-            progress.update(task, completed=encoded)
-    encode_seconds = time.perf_counter() - start
-    if encoded == 0:
+    with WriteLock(path):
+        staging = Staging.open(path, settings, resume)
+        done = staging.batch_count()
+        stream = iter(documents)
+        resumed = _skip_finished(stream, staging, done, chunk_size)
+        encoded, start = resumed, time.perf_counter()
+        with _progress(show_progress) as progress:
+            task = progress.add_task("Encoding", total=total, completed=resumed)
+            for batch_number in itertools.count(done):
+                docs = list(itertools.islice(stream, chunk_size))
+                if not docs:
+                    break
+                vectors = model.encode_document(
+                    [document_text(d) for d in docs],
+                    batch_size=batch_size,
+                    max_active_dims=max_active_dims,
+                    convert_to_sparse_tensor=True,
+                    save_to_cpu=True,
+                )
+                staging.write(batch_number, docs, prepare_rows(to_scipy_csr(vectors), space))
+                encoded += len(docs)
+                progress.update(task, completed=encoded)
+        encode_seconds = time.perf_counter() - start
+        if encoded == 0:
+            staging.remove()
+            raise InputError("the corpus has no documents to index")
+        metadata = {**settings, "similarity": space, "model_path": getattr(model, "model_path", None)}
+        start = time.perf_counter()
+        index = build_index(
+            path,
+            staging.batches(),
+            model_vocabulary(model),
+            backend=backend,
+            metadata=metadata,
+            documents=staging.all_documents(),
+            show_progress=show_progress,
+            model=model if must_keep_model(model, reference) else None,
+            force=force,
+            **(backend_options or {}),
+        )
+        build_seconds = time.perf_counter() - start
         staging.remove()
-        raise InputError("the corpus has no documents to index")
-    metadata = {**settings, "similarity": space, "model_path": getattr(model, "model_path", None)}
-    start = time.perf_counter()
-    index = build_index(
-        path,
-        staging.batches(),
-        model_vocabulary(model),
-        backend=backend,
-        metadata=metadata,
-        documents=staging.all_documents(),
-        show_progress=show_progress,
-        **(backend_options or {}),
-    )
-    build_seconds = time.perf_counter() - start
-    staging.remove()
     return IndexingReport(index, encoded, resumed, encode_seconds, build_seconds)
 
 
 def _skip_finished(stream: Iterable[Document], staging: Staging, done: int, chunk_size: int) -> int:
-    """Advance past the documents of finished chunks, checking they are the same documents."""
+    """Advance past the documents of finished chunks, checking they are the same documents, text included."""
     skipped = 0
     for batch in range(done):
-        staged = staging.staged_ids(batch)
-        current = [d.id for d in itertools.islice(stream, len(staged))]
+        staged = staging.documents(batch)
+        current = list(itertools.islice(stream, len(staged)))
         if current != staged:
+            changed = next((i for i, (a, b) in enumerate(zip(current, staged)) if a != b), min(len(current), len(staged)))
+            what = f"document {staged[changed].id!r}" if changed < len(staged) else "the number of documents"
             raise InputError(
-                f"the corpus differs from the partial run in {staging.folder} (chunk {batch}); "
+                f"the corpus differs from the partial run in {staging.folder} ({what} changed since it was encoded); "
                 "pass --restart to index it from scratch"
             )
         skipped += len(staged)

@@ -13,15 +13,8 @@ import scipy.sparse as sp
 from ..errors import IndexMismatchError, InputError
 from ..indexes import SearchResult, SparseIndex, TermContribution, check_search_settings
 from ..sparse import to_scipy_csr
+from .model_record import check_recorded_model, recorded_model
 from .vocabulary import check_same_vocabulary, model_vocabulary, prepare_rows, score_space
-
-
-def recorded_model(index: SparseIndex) -> str:
-    """The model reference an index was built with (an alias, folder or hub id)."""
-    reference = index.metadata.get("model") or index.metadata.get("model_path")
-    if not reference:
-        raise InputError(f"the index {index.path} records no model; pass one explicitly")
-    return str(reference)
 
 
 @dataclass
@@ -90,12 +83,19 @@ class SparseRetriever:
         mode: str = "exact",
         knobs: Mapping[str, Any] | None = None,
     ) -> "SparseRetriever":
-        """Open the index at ``path`` and load the model it records (or use ``model``: a name or an encoder)."""
+        """Open the index at ``path`` and load the model it records (or use ``model``: a name or an encoder).
+
+        The recorded model must still be the one the index was built with (`model_record`).
+        """
         from ..encoder import SparseEncoder
 
         index = SparseIndex.open(path, verify=verify)
-        model = recorded_model(index) if model is None else model
-        return cls(SparseEncoder(model) if isinstance(model, str) else model, index, mode=mode, knobs=knobs)
+        if model is None:
+            model = SparseEncoder(recorded_model(index))
+            check_recorded_model(index, model)
+        elif isinstance(model, str):
+            model = SparseEncoder(model)
+        return cls(model, index, mode=mode, knobs=knobs)
 
     def encode_queries(self, queries: list[str]) -> Any:
         """Query vectors as the index scores them (scipy CSR rows)."""

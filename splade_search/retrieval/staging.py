@@ -1,8 +1,10 @@
 """Encoded batches kept on disk while a corpus is being indexed, so an interrupted run can resume.
 
-``<index>.partial/`` holds ``state.json`` (what is being indexed, how) and, per finished batch,
-``batch_<n>.npz`` (CSR arrays, loaded with ``allow_pickle=False``) and ``batch_<n>.jsonl``
-(id, title, text). Each file is written under a temporary name and renamed into place.
+``<index>.partial/`` holds ``state.json`` (a format marker, what is being indexed and how) and, per
+finished batch, ``batch_<n>.npz`` (CSR arrays, loaded with ``allow_pickle=False``) and
+``batch_<n>.jsonl`` (id, title, text). Each file is written under a temporary name and renamed into
+place. A folder at that path without our marker is never resumed, replaced or deleted. The caller
+holds the index's write lock, so one run at a time uses the folder.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..data.documents import Document
 from ..errors import InputError
 
 STATE_FILE = "state.json"
+STAGING_FORMAT = "splade-search-staging"
 
 
 class Staging:
@@ -31,21 +34,26 @@ class Staging:
 
     @classmethod
     def open(cls, index_path: Path, settings: dict[str, Any], resume: bool) -> "Staging":
-        """Resume the staging folder of ``index_path`` if its settings match, else start afresh."""
+        """Resume the staging folder of ``index_path`` if its settings match, else start afresh.
+
+        Raises `InputError` when a folder is in the way that we did not make, or (with ``resume``)
+        when the partial run used other settings.
+        """
         folder = index_path.with_name(index_path.name + ".partial")
-        state = folder / STATE_FILE
-        if folder.exists() and resume and state.exists():
-            previous = json.loads(state.read_text(encoding="utf-8"))
-            if previous.get("settings") != settings:
-                raise InputError(
-                    f"{folder} holds a partial run with other settings ({previous.get('settings')}); "
-                    "rerun with the same options, or pass --restart to start over"
-                )
-            return cls(folder, settings)
-        if folder.exists():
+        if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+            folder.rmdir()  # a run killed before it wrote its marker
+        if folder.exists() or folder.is_symlink():
+            previous = _read_state(folder)
+            if resume:
+                if previous != settings:
+                    raise InputError(
+                        f"{folder} holds a partial run with other settings ({_difference(previous, settings)}); "
+                        "rerun with the same options, or pass --restart to start over"
+                    )
+                return cls(folder, settings)
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-        _write_atomic(state, json.dumps({"settings": settings}, indent=2).encode())
+        _write_atomic(folder / STATE_FILE, json.dumps({"format": STAGING_FORMAT, "settings": settings}, indent=2).encode())
         return cls(folder, settings)
 
     def batch_count(self) -> int:
@@ -94,6 +102,27 @@ class Staging:
     def remove(self) -> None:
         """Delete the staging folder (after the index is complete)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _read_state(folder: Path) -> dict[str, Any]:
+    """The settings of a staging folder we made; `InputError` for anything else at that path."""
+    foreign = (
+        f"{folder} is in the way and was not made by splade-search; move it away or index to another --out"
+    )
+    if folder.is_symlink() or not folder.is_dir():
+        raise InputError(foreign)
+    try:
+        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise InputError(foreign) from None
+    if not isinstance(state, dict) or state.get("format") != STAGING_FORMAT or not isinstance(state.get("settings"), dict):
+        raise InputError(foreign)
+    return state["settings"]
+
+
+def _difference(previous: dict[str, Any], settings: dict[str, Any]) -> str:
+    changed = [key for key in sorted(set(previous) | set(settings)) if previous.get(key) != settings.get(key)]
+    return ", ".join(f"{key}: {previous.get(key)!r} then, {settings.get(key)!r} now" for key in changed[:3])
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

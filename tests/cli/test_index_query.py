@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from splade_search.cli import app
+from splade_search.indexes.generations import current_folder
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 runner = CliRunner()
@@ -57,7 +58,7 @@ def test_queries_file_writes_a_trec_run(workdir, tiny_mlm_dir):
 def test_fast_index_records_its_projection_and_searches(workdir, tiny_mlm_dir):
     assert invoke("index", FIXTURES / "docs.jsonl", "--model", tiny_mlm_dir, "--out", "indexes/fast", "--fast").exit_code == 0
     assert invoke("index", FIXTURES / "docs.jsonl", "--model", tiny_mlm_dir, "--out", "indexes/exact").exit_code == 0
-    metadata = {name: json.loads((workdir / "indexes" / name / "manifest.json").read_text())["metadata"] for name in ("fast", "exact")}
+    metadata = {name: json.loads((current_folder(workdir / "indexes" / name) / "manifest.json").read_text())["metadata"] for name in ("fast", "exact")}
     assert (metadata["fast"]["projection_dtype"], metadata["exact"]["projection_dtype"]) == ("bfloat16", "float32")
     result = invoke("query", "the cat", "--index", "indexes/fast", "-k", "2", "--json")
     assert result.exit_code == 0, result.output

@@ -13,6 +13,7 @@ from index_data import batches, doc_ids, random_sparse, vocab
 
 from splade_search.errors import IndexFormatError, InputError
 from splade_search.indexes import CsrIndex, SparseIndex, compact, manifest
+from splade_search.indexes.generations import current_folder
 
 N_TERMS = 80
 
@@ -52,6 +53,7 @@ def same_postings(a, b):
 
 def rewrite_record(folder: Path, name: str) -> None:
     """Make the manifest agree with a changed file, so only the decoder can notice the damage."""
+    folder = current_folder(folder)
     path = folder / "manifest.json"
     record = json.loads(path.read_text())
     data = (folder / name).read_bytes()
@@ -118,7 +120,7 @@ def test_add_and_delete_keep_compact_and_equal_a_fresh_build(tmp_path, chunk):
     same_results(fresh, added, "pruned")
     doomed = ids[::3]
     deleted = CsrIndex.delete(tmp_path / "idx", doomed)
-    assert deleted.storage == "compact" and not (tmp_path / "idx" / "postings_docs.npy").exists()
+    assert deleted.storage == "compact" and not (current_folder(tmp_path / "idx") / "postings_docs.npy").exists()
     keep = [i for i, doc_id in enumerate(ids) if doc_id not in set(doomed)]
     fresh = build(tmp_path / "fresh", DOCS[keep], [ids[i] for i in keep])
     same_postings(fresh, SparseIndex.open(tmp_path / "idx"))
@@ -136,10 +138,10 @@ def test_add_to_uint8_compact_matches_plain(tmp_path):
 
 def test_manifest_records_the_layout(tmp_path):
     build(tmp_path / "plain")
-    plain = json.loads((tmp_path / "plain" / "manifest.json").read_text())
+    plain = json.loads((current_folder(tmp_path / "plain") / "manifest.json").read_text())
     assert "storage" not in plain and plain["format_version"] == 1  # older readers still open plain indexes
     build(tmp_path / "idx", storage="compact")
-    record = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    record = json.loads((current_folder(tmp_path / "idx") / "manifest.json").read_text())
     assert record["storage"] == {"layout": "compact", "codec": "zlib-varbyte", "chunk": compact.CHUNK}
     assert record["format_version"] == 2
     assert set(compact.FILES) <= set(record["files"]) and not any(name.endswith(".npy") for name in record["files"])
@@ -150,7 +152,7 @@ def test_unknown_layouts_are_refused(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="unknown storage 'zip'"):
         build(tmp_path / "idx", storage="zip")
     build(tmp_path / "idx", storage="COMPACT")
-    path = tmp_path / "idx" / "manifest.json"
+    path = current_folder(tmp_path / "idx") / "manifest.json"
     record = json.loads(path.read_text())
     for storage in ({"layout": "packed"}, {"layout": "compact", "codec": "zstd", "chunk": 5}, "compact"):
         path.write_text(json.dumps({**record, "storage": storage}))
@@ -165,7 +167,7 @@ def test_unknown_layouts_are_refused(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", compact.FILES)
 def test_truncated_file_is_detected(tmp_path, name):
     build(tmp_path / "idx", storage="compact")
-    target = tmp_path / "idx" / name
+    target = current_folder(tmp_path / "idx") / name
     target.write_bytes(target.read_bytes()[:-5])
     with pytest.raises(IndexFormatError, match=rf"{name}.*truncated"):
         SparseIndex.open(tmp_path / "idx", verify=False)
@@ -177,7 +179,7 @@ def test_truncated_file_is_detected(tmp_path, name):
 @pytest.mark.parametrize("name", compact.FILES)
 def test_corrupted_file_is_detected(tmp_path, name):
     build(tmp_path / "idx", storage="compact")
-    target = tmp_path / "idx" / name
+    target = current_folder(tmp_path / "idx") / name
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0x5A
     target.write_bytes(bytes(data))
@@ -189,7 +191,7 @@ def test_corrupted_file_is_detected(tmp_path, name):
 
 def test_data_after_the_stream_is_detected(tmp_path):
     build(tmp_path / "idx", storage="compact")
-    target = tmp_path / "idx" / compact.WEIGHTS
+    target = current_folder(tmp_path / "idx") / compact.WEIGHTS
     target.write_bytes(target.read_bytes() + b"\x00junk")
     rewrite_record(tmp_path / "idx", compact.WEIGHTS)
     with pytest.raises(IndexFormatError, match=r"postings_weights\.zz has data after its end"):

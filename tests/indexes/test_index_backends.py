@@ -12,14 +12,15 @@ from splade_search.errors import BackendUnavailableError, IndexFormatError, Inpu
 from splade_search.indexes import CsrIndex, SparseIndex, build_index
 from splade_search.indexes import java as java_module
 from splade_search.indexes.lucene import LuceneIndex
+from splade_search.indexes.generations import current_folder
 
 BATCHES = [(["d1", "d2"], sp.csr_matrix(np.eye(2, dtype=np.float32)))]
 
 
 def set_backend(path, backend):
-    manifest = json.loads((path / "manifest.json").read_text())
+    manifest = json.loads((current_folder(path) / "manifest.json").read_text())
     manifest["backend"] = backend
-    (path / "manifest.json").write_text(json.dumps(manifest))
+    (current_folder(path) / "manifest.json").write_text(json.dumps(manifest))
 
 
 def test_build_index_dispatches_and_open_checks_the_backend(tmp_path):

@@ -10,6 +10,7 @@ from index_data import batches, doc_ids, random_sparse, vocab
 
 from splade_search.errors import IndexFormatError, InputError
 from splade_search.indexes import CsrIndex, SparseIndex
+from splade_search.indexes.generations import current_folder
 
 DOCS = random_sparse(120, 50, 10, seed=0)
 QUERIES = random_sparse(10, 50, 5, seed=1)
@@ -30,14 +31,14 @@ def test_round_trip(tmp_path):
     opened = SparseIndex.open(tmp_path / "idx")
     assert results(opened) == results(built)
     assert (opened.doc_ids, opened.vocab, opened.metadata) == (built.doc_ids, built.vocab, {"model": "m"})
-    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    manifest = json.loads((current_folder(tmp_path / "idx") / "manifest.json").read_text())
     assert manifest["format"] == "splade-search-index" and manifest["backend"] == "csr"
     assert set(manifest["files"]) >= {"postings_docs.npy", "postings_weights.npy", "doc_ids.txt", "vocab.json"}
 
 
 def test_flipped_byte_is_detected(tmp_path):
     build(tmp_path / "idx")
-    target = tmp_path / "idx" / "postings_weights.npy"
+    target = current_folder(tmp_path / "idx") / "postings_weights.npy"
     data = bytearray(target.read_bytes())
     data[-3] ^= 0xFF
     target.write_bytes(bytes(data))
@@ -49,7 +50,7 @@ def test_flipped_byte_is_detected(tmp_path):
 @pytest.mark.parametrize("verify", [True, False])
 def test_truncated_array_is_detected(tmp_path, verify):
     build(tmp_path / "idx")
-    target = tmp_path / "idx" / "postings_docs.npy"
+    target = current_folder(tmp_path / "idx") / "postings_docs.npy"
     target.write_bytes(target.read_bytes()[:-8])
     with pytest.raises(IndexFormatError, match=r"postings_docs\.npy.*truncated"):
         SparseIndex.open(tmp_path / "idx", verify=verify)
@@ -57,10 +58,10 @@ def test_truncated_array_is_detected(tmp_path, verify):
 
 def test_missing_manifest_or_file_or_folder(tmp_path):
     build(tmp_path / "idx")
-    (tmp_path / "idx" / "vocab.json").unlink()
+    (current_folder(tmp_path / "idx") / "vocab.json").unlink()
     with pytest.raises(IndexFormatError, match=r"vocab\.json is missing"):
         SparseIndex.open(tmp_path / "idx")
-    (tmp_path / "idx" / "manifest.json").unlink()
+    (current_folder(tmp_path / "idx") / "manifest.json").unlink()
     with pytest.raises(IndexFormatError, match=r"manifest\.json is missing"):
         SparseIndex.open(tmp_path / "idx")
     with pytest.raises(IndexFormatError, match="does not exist"):
@@ -69,7 +70,7 @@ def test_missing_manifest_or_file_or_folder(tmp_path):
 
 def test_newer_format_version_is_refused(tmp_path):
     build(tmp_path / "idx")
-    manifest_path = tmp_path / "idx" / "manifest.json"
+    manifest_path = current_folder(tmp_path / "idx") / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["format_version"] = 99
     manifest_path.write_text(json.dumps(manifest))
@@ -108,7 +109,7 @@ def test_rebuild_replaces_index_and_leaves_no_leftovers(tmp_path):
 def test_refuses_to_replace_a_folder_that_is_not_an_index(tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "keep.txt").write_text("precious")
-    with pytest.raises(InputError, match="refusing to replace"):
+    with pytest.raises(InputError, match="not a splade-search index"):
         build(tmp_path / "notes")
     assert (tmp_path / "notes" / "keep.txt").read_text() == "precious"
 

@@ -11,6 +11,7 @@ from splade_search.data import Document
 from splade_search.errors import IndexMismatchError, InputError
 from splade_search.retrieval import SparseRetriever, index_corpus
 from splade_search.retrieval.staging import Staging
+from splade_search.indexes.generations import current_folder
 
 DOCS = [
     Document("d1", "Diabetes", "insulin and blood sugar in patients with diabetes"),
@@ -113,5 +114,5 @@ def test_from_index_loads_the_recorded_model(splade_model, tiny_mlm_dir, tmp_pat
     index_corpus(splade_model, DOCS, tmp_path / "idx", model_reference=tiny_mlm_dir, show_progress=False)
     retriever = SparseRetriever.from_index(tmp_path / "idx")
     assert retriever.search("cat", k=1)[0].id == SparseRetriever(splade_model, retriever.index).search("cat", k=1)[0].id
-    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    manifest = json.loads((current_folder(tmp_path / "idx") / "manifest.json").read_text())
     assert manifest["metadata"]["model"] == tiny_mlm_dir
