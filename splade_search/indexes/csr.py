@@ -106,8 +106,8 @@ class CsrIndex(SparseIndex):
         metadata = check_metadata(metadata)
         mode = parse_mode(quantization)
         layout = compact.parse_storage(storage)
+        check_writable(Path(path), force)
         with WriteLock(path, lock_timeout):
-            check_writable(Path(path), force)
             builder = DocMatrixBuilder(len(vocab))
             for ids, rows in read_batches(batches, len(vocab), show_progress):
                 builder.add(ids, rows)

@@ -131,6 +131,7 @@ def new_generation(root: Path, *, force: bool = False, lock_timeout: float = 0.0
     Holds the index's `WriteLock` for the whole block. On an exception the folder is removed and the
     live generation stays as it was; a root this call created is removed again.
     """
+    check_writable(root, force)  # before the lock file is made: a foreign folder gets nothing of ours
     with WriteLock(root, timeout=lock_timeout):
         check_writable(root, force)
         legacy = _verified_legacy_files(root)

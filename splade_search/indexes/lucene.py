@@ -34,7 +34,7 @@ from .base import SparseIndex
 from .batches import Batch, read_batches
 from .java import anserini_jar, autoclass, java_home, run_java_main
 from .layout import check_metadata, check_vocab, write_index_files
-from .generations import new_generation
+from .generations import check_writable, new_generation
 from .lock import WriteLock
 from .topk import top_k
 
@@ -95,6 +95,7 @@ class LuceneIndex(SparseIndex):
         n_threads = max(1, min(threads or os.cpu_count() or 1, 8))
         jar = anserini_jar()
         java_home()  # fail before consuming the batches when Java is missing
+        check_writable(Path(path), force)
         with WriteLock(path, lock_timeout), new_generation(Path(path), force=force) as tmp:
             collection = tmp / "collection"
             valid_batches = read_batches(batches, len(vocab), show_progress)

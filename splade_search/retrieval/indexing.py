@@ -100,6 +100,7 @@ def index_corpus(
         "chunk_size": chunk_size,
     }
     with WriteLock(path):
+        check_writable(path, force)
         staging = Staging.open(path, settings, resume)
         done = staging.batch_count()
         stream = iter(documents)
