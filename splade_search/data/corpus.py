@@ -16,7 +16,9 @@ Problems: a malformed record, a missing field, a duplicate id or an empty corpus
 and files or lines that are not UTF-8 are skipped with a :class:`DataWarning` naming them (past
 ten empty documents, one summary warning counts the rest), or raise instead with
 ``on_empty="error"`` / ``on_decode_error="error"``. CSV, TSV and parquet files must be valid UTF-8
-throughout.
+throughout. A text folder is untrusted: only its regular files are read, links out of it are
+followed only with ``follow_symlinks=True``, and whatever is skipped is named in a warning (see
+:mod:`.textfiles`).
 """
 
 from __future__ import annotations
@@ -65,12 +67,14 @@ def read_corpus(
     hub_split: str | None = None,
     on_empty: OnProblem = "warn",
     on_decode_error: OnProblem = "warn",
+    follow_symlinks: bool = False,
 ) -> Iterator[Document]:
     """Stream the documents of ``source`` in file order (see the module docstring for sources and rules).
 
     ``columns`` names the columns of a CSV/TSV file that has no header row. ``hub_config`` and
     ``hub_split`` pick a hub dataset's configuration and split. The source is checked (and a hub
-    dataset loaded) at call time; documents are then read lazily.
+    dataset loaded) at call time; documents are then read lazily. ``follow_symlinks=True`` lets a text
+    folder's links lead out of the folder.
     """
     check_on_problem("on_empty", on_empty)
     check_on_problem("on_decode_error", on_decode_error)
@@ -84,6 +88,7 @@ def read_corpus(
         hub_config=hub_config,
         hub_split=hub_split,
         on_decode_error=on_decode_error,
+        follow_symlinks=follow_symlinks,
     )
     return _checked(stream, str(source), on_empty)
 
@@ -126,9 +131,15 @@ def beir_corpus_file(folder: Path) -> Path | None:
 
 
 def count_documents(
-    source: PathLike, *, kind: CorpusKind | None = None, columns: Sequence[str] | None = None
+    source: PathLike,
+    *,
+    kind: CorpusKind | None = None,
+    columns: Sequence[str] | None = None,
+    follow_symlinks: bool = False,
 ) -> int | None:
     """The number of records in ``source`` before empty ones are skipped (for progress bars).
+
+    For a text folder: the files :func:`read_corpus` reads with the same ``follow_symlinks``.
 
     Returns ``None`` for hub datasets, which would have to be loaded to be counted.
     """
@@ -137,7 +148,7 @@ def count_documents(
     if kind == "hub":
         return None
     if kind == "text-folder":
-        return len(text_files(path)[0])
+        return len(text_files(path, follow_symlinks=follow_symlinks).files)
     if kind == "parquet":
         return parquet_num_rows(path)
     if kind in ("csv", "tsv"):
@@ -156,6 +167,7 @@ def _located_documents(
     hub_config: str | None,
     hub_split: str | None,
     on_decode_error: OnProblem,
+    follow_symlinks: bool,
 ) -> Callable[[], Located]:
     """A function that starts a fresh ``(where, document)`` stream over ``source`` each time it is called."""
     if kind not in get_args(CorpusKind):
@@ -168,7 +180,7 @@ def _located_documents(
     if not path.exists():
         raise InputError(f"{source}: no such file or folder")
     if kind == "text-folder":
-        return lambda: read_text_folder(path, on_decode_error=on_decode_error)
+        return lambda: read_text_folder(path, on_decode_error=on_decode_error, follow_symlinks=follow_symlinks)
     if kind in ("jsonl", "beir"):
         jsonl_file = _require_beir_corpus(path) if kind == "beir" else path
         return _from_records(fields, lambda: read_jsonl(jsonl_file, on_decode_error=on_decode_error))
