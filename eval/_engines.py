@@ -133,7 +133,7 @@ class Searcher:
         from splade_search.indexes import LuceneIndex
         from splade_search.indexes.anserini import impacts, lucene_terms
 
-        LuceneIndex.open(corpus.index_path("lucene"), verify=False)  # starts the JVM the right way (P3)
+        opened = LuceneIndex.open(corpus.index_path("lucene"), verify=False)  # starts the JVM the right way (P3)
         os.environ.setdefault("OPENAI_API_KEY", "placeholder")  # P4
         from pyserini.encode import QueryEncoder
         from pyserini.search.lucene import LuceneImpactSearcher
@@ -145,7 +145,7 @@ class Searcher:
             def encode(self, text: str, **kwargs: Any) -> dict[str, int]:
                 return prepared[text]
 
-        searcher = LuceneImpactSearcher(str(corpus.index_path("lucene") / "lucene"), Prepared(), min_idf=-1)  # P5
+        searcher = LuceneImpactSearcher(str(opened.folder / "lucene"), Prepared(), min_idf=-1)  # P5
 
         def encode(terms: np.ndarray, weights: np.ndarray) -> str:
             key = str(len(prepared))

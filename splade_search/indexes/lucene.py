@@ -142,10 +142,11 @@ class LuceneIndex(SparseIndex):
                 query.put(self._terms[term], self._integer(value))
         if query.isEmpty():
             return np.empty(0, np.int64), np.empty(0, np.float32)
-        depth = k + 1
+        k = min(k, len(self))  # Lucene allocates its result heap for the depth asked: never beyond the index
+        depth = min(k + 1, len(self))
         hits = self._searcher.search(query, depth)
-        while len(hits) == depth and hits[depth - 1].score == hits[k - 1].score:
-            depth *= 2
+        while len(hits) == depth < len(self) and hits[depth - 1].score == hits[k - 1].score:
+            depth = min(depth * 2, len(self))
             hits = self._searcher.search(query, depth)
         numbers = np.array([self._numbers[hit.docid] for hit in hits], dtype=np.int64)
         scores = (np.array([hit.score for hit in hits], dtype=np.float64) / self._scale**2).astype(np.float32)

@@ -45,7 +45,7 @@ def integer_brute_force(query, k, scale=100.0):
     return order, scores[order] / scale**2
 
 
-@pytest.mark.parametrize("k", [1, 10, 500])
+@pytest.mark.parametrize("k", [1, 10, 500, 10**9])
 def test_scores_are_integer_dot_products(lucene_index, k):
     for query, result in zip(QUERIES, lucene_index.search(QUERIES, k=k), strict=True):
         expected_docs, expected_scores = integer_brute_force(query, k)
