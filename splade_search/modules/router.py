@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import ModelFormatError
+from ..errors import InputError, ModelFormatError
 from .base import InputModule, Module, read_json
 
 logger = logging.getLogger(__name__)
@@ -121,6 +121,12 @@ class Router(InputModule):
     def max_seq_length(self, value: int | None) -> None:
         if "sub_modules" not in self._modules:
             return
+        from .untrusted import max_seq_length_problem
+
+        for route in self.routes:  # check every route before changing any
+            problem = max_seq_length_problem(value, self.sub_modules[route][0].position_limit())
+            if problem:
+                raise InputError(f"route {route!r}: {problem}")
         for route in self.routes:
             self.sub_modules[route][0].max_seq_length = value
 
