@@ -61,10 +61,11 @@ def folder_kwargs(value: Any, source: str, group: str) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise ModelFormatError(f"{source}: {group!r} must be a JSON object, got {type(value).__name__}")
-    dropped = sorted(k for k, v in value.items() if is_forbidden(str(k), v))
-    if dropped:
+    dropped = sorted(str(k) for k, v in value.items() if is_forbidden(str(k), v))
+    asked = [k for k in dropped if value[k] not in (None, False)]
+    if asked:
         warnings.warn(
-            f"{source}: ignored {group} {dropped}: a model folder cannot enable remote code or name other "
+            f"{source}: ignored {group} {asked}: a model folder cannot enable remote code or name other "
             "files; pass trust_remote_code=True (--trust-remote-code) yourself if you trust this model",
             UserWarning,
             stacklevel=2,

@@ -328,3 +328,9 @@ def test_config_that_is_not_a_regular_file_is_refused(st_folder):
     os.mkfifo(st_folder / "sentence_bert_config.json")
     with pytest.raises(ModelFormatError, match="not a regular file"):
         SparseEncoder(str(st_folder), device="cpu")
+
+
+def test_sanitiser_is_quiet_about_harmless_values():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert folder_kwargs({"trust_remote_code": False, "dtype": "auto"}, "cfg.json", "model_args") == {"dtype": "auto"}
