@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -39,6 +40,10 @@ class SparseEncoder(nn.Sequential):
 
     Build it from ``modules``, or load it from an embedded alias (``"splade-tiny"``), a local folder or a
     hub id. Folders are read and written in the sentence-transformers layout.
+
+    A model folder is untrusted: its configs never enable remote code (only ``trust_remote_code=True`` or
+    the caller's ``model_kwargs`` do), its module paths must stay inside it and pickled weights are refused.
+    A dense model folder loads with an untrained SparseAutoEncoder: see ``has_untrained_modules``.
     """
 
     def __init__(
@@ -66,10 +71,7 @@ class SparseEncoder(nn.Sequential):
             path = resolve_model_path(
                 model_name_or_path, revision=revision, token=token, cache_folder=cache_folder, local_files_only=local_files_only
             )
-            kwargs = dict(model_kwargs or {})
-            if trust_remote_code:
-                kwargs["trust_remote_code"] = True
-            module_list, config, rule = load_modules(path, kwargs)
+            module_list, config, rule = load_modules(path, dict(model_kwargs or {}), trust_remote_code=trust_remote_code)
             logger.info("loaded %s as %s", model_name_or_path, rule)
             self.model_path = str(path)
         else:
@@ -91,6 +93,13 @@ class SparseEncoder(nn.Sequential):
         self.max_active_dims = max_active_dims
         self.model_card_data = model_card_data
         self.to(device or default_device())
+        if self.has_untrained_modules:
+            warnings.warn(
+                f"{model_name_or_path} has no trained sparse head: its SparseAutoEncoder is freshly initialised "
+                "(random), so its embeddings change at every load; train it, or save the model before indexing with it",
+                UserWarning,
+                stacklevel=2,
+            )
 
     # ----- properties -------------------------------------------------------------------------
     @property
@@ -104,6 +113,15 @@ class SparseEncoder(nn.Sequential):
     @max_active_dims.setter
     def max_active_dims(self, value: int | None) -> None:
         self._max_active_dims = value
+
+    @property
+    def has_untrained_modules(self) -> bool:
+        """True when a module was created with random weights at load time (a dense model turned into CSR).
+
+        Such a model gives different embeddings at every load until it is trained or saved (the saved
+        folder loads with the same weights, and this flag False).
+        """
+        return any(getattr(m, "initialized_from_scratch", False) for m in self.modules())
 
     @property
     def device(self) -> torch.device:

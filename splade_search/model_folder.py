@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelFormatError
+from .modules import SparseAutoEncoder, SpladePooling
 from .modules.base import Module, read_json
+from .modules.untrusted import inside_folder
 
 MODULES_FILE = "modules.json"
 ST_CONFIG_FILE = "config_sentence_transformers.json"
@@ -90,37 +92,43 @@ def load_folder_config(path: Path) -> FolderConfig | None:
     if not file.exists():
         return None
     data = read_json(str(file))
+    prompts = data.get("prompts") or {}
+    if not isinstance(prompts, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in prompts.items()):
+        raise ModelFormatError(f"{file}: 'prompts' must map prompt names to strings")
+    for key in ("default_prompt_name", "similarity_fn_name", "model_type"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ModelFormatError(f"{file}: {key!r} must be a string, got {data[key]!r}")
     return FolderConfig(
-        prompts=dict(data.get("prompts") or {}),
+        prompts=dict(prompts),
         default_prompt_name=data.get("default_prompt_name"),
         similarity_fn_name=data.get("similarity_fn_name"),
         model_type=data.get("model_type") or "SentenceTransformer",
     )
 
 
-def load_modules(path: Path, model_kwargs: dict[str, Any] | None = None) -> tuple[list[Module], FolderConfig, str]:
-    """Load the modules a folder describes; returns ``(modules, config, architecture_rule)``."""
-    from .modules import MLMTransformer, Pooling, SparseAutoEncoder, SpladePooling, Transformer
-    from .modules.registry import load_module
+def load_modules(
+    path: Path, model_kwargs: dict[str, Any] | None = None, trust_remote_code: bool = False
+) -> tuple[list[Module], FolderConfig, str]:
+    """Load the modules a folder describes; returns ``(modules, config, architecture_rule)``.
 
-    hf_kwargs = {"model_args": model_kwargs} if model_kwargs else {}
+    ``model_kwargs`` and ``trust_remote_code`` come from the caller: the only way remote code is enabled.
+    Freshly created (untrained) SparseAutoEncoders are marked ``initialized_from_scratch``.
+    """
+    from .modules import MLMTransformer, Pooling, Transformer
+    from .modules.registry import load_class, load_module
+
+    trust = bool(trust_remote_code or (model_kwargs or {}).get("trust_remote_code"))
+    hf_kwargs: dict[str, Any] = {"model_args": model_kwargs or None, "trust_remote_code": trust}
     config = load_folder_config(path) or FolderConfig()
     modules_file = path / MODULES_FILE
     if modules_file.exists():
-        entries = read_json(str(modules_file))
-        if not isinstance(entries, list) or not entries:
-            raise ModelFormatError(f"{modules_file} must be a non-empty JSON list of modules")
-        modules = []
-        for entry in sorted(entries, key=lambda e: int(e.get("idx", 0))):
-            if "type" not in entry or "path" not in entry:
-                raise ModelFormatError(f"{modules_file}: entry {entry} lacks 'type' or 'path'")
-            modules.append(load_module(entry["type"], str(path / entry["path"]), **hf_kwargs))
+        modules = [load_module(kind, sub, **hf_kwargs) for kind, sub in _module_entries(path, modules_file)]
         if config.model_type == "SparseEncoder":
             return modules, config, "sparse-encoder folder"
         dim = _output_dimension(modules)
-        modules.append(SparseAutoEncoder(input_dim=dim, hidden_dim=4 * dim, k=dim // 4, k_aux=dim // 2))
+        modules.append(_fresh_autoencoder(dim, hidden=4 * dim, k=dim // 4, k_aux=dim // 2))
         config.model_type = "SparseEncoder"
-        return modules, config, "dense sentence-transformers folder + SparseAutoEncoder (CSR)"
+        return modules, config, "dense sentence-transformers folder + untrained SparseAutoEncoder (CSR)"
     hf_config = path / "config.json"
     if not hf_config.exists():
         raise ModelFormatError(
@@ -128,14 +136,40 @@ def load_modules(path: Path, model_kwargs: dict[str, Any] | None = None) -> tupl
             "nor config.json (a Hugging Face model)"
         )
     architectures = read_json(str(hf_config)).get("architectures") or []
+    if not isinstance(architectures, list):
+        raise ModelFormatError(f"{hf_config}: 'architectures' must be a list, got {architectures!r}")
     if any(str(a).endswith("ForMaskedLM") for a in architectures):
-        return [MLMTransformer(str(path), **hf_kwargs), SpladePooling("max")], config, "masked LM -> SPLADE"
-    transformer = Transformer(str(path), **hf_kwargs)
+        return [load_class(MLMTransformer, str(path), **hf_kwargs), SpladePooling("max")], config, "masked LM -> SPLADE"
+    transformer = load_class(Transformer, str(path), **hf_kwargs)
     dim = transformer.get_word_embedding_dimension()
     hidden = 4 * dim
-    autoencoder = SparseAutoEncoder(input_dim=dim, hidden_dim=hidden, k=min(256, hidden), k_aux=min(512, hidden))
-    modules = [transformer, Pooling(dim, "mean"), autoencoder]
-    return modules, config, "encoder -> Transformer + mean Pooling + SparseAutoEncoder (CSR)"
+    modules = [transformer, Pooling(dim, "mean"), _fresh_autoencoder(dim, hidden, k=min(256, hidden), k_aux=min(512, hidden))]
+    return modules, config, "encoder -> Transformer + mean Pooling + untrained SparseAutoEncoder (CSR)"
+
+
+def _module_entries(path: Path, modules_file: Path) -> list[tuple[str, str]]:
+    """``(type, folder)`` of each modules.json entry in ``idx`` order; every folder stays inside ``path``."""
+    entries = read_json(str(modules_file), expect=list)
+    if not entries:
+        raise ModelFormatError(f"{modules_file} must be a non-empty JSON list of modules")
+    checked = []
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ModelFormatError(f"{modules_file}: entry {position} must be a JSON object, got {entry!r}")
+        if not isinstance(entry.get("type"), str) or "path" not in entry:
+            raise ModelFormatError(f"{modules_file}: entry {entry} lacks a 'type' string or a 'path'")
+        idx = entry.get("idx", position)
+        if isinstance(idx, bool) or not isinstance(idx, int):
+            raise ModelFormatError(f"{modules_file}: entry {entry} has a non-integer 'idx'")
+        folder = inside_folder(str(path), entry["path"], str(modules_file), entry)
+        checked.append((idx, entry["type"], folder))
+    return [(kind, folder) for _, kind, folder in sorted(checked, key=lambda item: item[0])]
+
+
+def _fresh_autoencoder(dim: int, hidden: int, k: int, k_aux: int) -> SparseAutoEncoder:
+    autoencoder = SparseAutoEncoder(input_dim=dim, hidden_dim=hidden, k=k, k_aux=k_aux)
+    autoencoder.initialized_from_scratch = True
+    return autoencoder
 
 
 def _output_dimension(modules: list[Module]) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 
@@ -22,7 +24,7 @@ def register(app: typer.Typer) -> None:
         fast: bool = typer.Option(False, "--fast", help="bfloat16 vocabulary projection (SPLADE; faster, approximate)."),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Encode texts and print their heaviest terms and weights."""
+        """Encode texts and print their heaviest terms (CSR models: latent dimensions) and weights."""
         if side not in ("query", "document"):
             raise typer.BadParameter("side must be 'query' or 'document'", param_hint="--side")
         with user_errors():
@@ -30,12 +32,32 @@ def register(app: typer.Typer) -> None:
             method = encoder.encode_query if side == "query" else encoder.encode_document
             embeddings = method(texts, max_active_dims=max_active_dims)
             stats = [encoder.sparsity(row) for row in embeddings.to_dense()]
-            decoded = encoder.decode(embeddings, top_k=top_k)
+            decoded = heaviest(encoder, embeddings, top_k)
         if json_output:
             print_json([{"text": t, "active_dims": s["active_dims"], "terms": d} for t, s, d in zip(texts, stats, decoded)])
             return
+        column = "term" if has_vocabulary(encoder) else "dimension"
         for text, stat, terms in zip(texts, stats, decoded):
-            table = Table("term", "weight", title=f"{text!r} — {int(stat['active_dims'])} active dims")
+            table = Table(column, "weight", title=f"{text!r} — {int(stat['active_dims'])} active dims")
             for term, weight in terms:
                 table.add_row(term, f"{weight:.3f}")
             console.print(table)
+
+
+def has_vocabulary(encoder: Any) -> bool:
+    """Whether the embedding dimensions are vocabulary tokens (SPLADE) rather than CSR latents."""
+    from ..modules import SparseAutoEncoder
+
+    return not any(isinstance(m, SparseAutoEncoder) for m in encoder.modules())
+
+
+def heaviest(encoder: Any, embeddings: Any, top_k: int) -> list[list[tuple[str, float]]]:
+    """Per text, the ``top_k`` heaviest tokens (or ``dim N`` latents of a CSR model) and weights."""
+    if has_vocabulary(encoder):
+        return encoder.decode(embeddings, top_k=top_k)
+    rows = []
+    for row in embeddings.to_dense().cpu():
+        active = row.nonzero(as_tuple=True)[0]
+        order = row[active].argsort(descending=True, stable=True)[:top_k]
+        rows.append([(f"dim {int(i)}", float(row[i])) for i in active[order]])
+    return rows

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+
+PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 def load_encoder(name_or_path: str, *, fast: bool = False, **kwargs: Any) -> Any:
     """A SparseEncoder for ``name_or_path`` with transformers' own chatter turned off.
 
-    ``fast``: project onto the vocabulary in bfloat16 (SPLADE models only; see `SpladePooling.projection_dtype`).
+    The package's own load warnings (ignored folder settings, an untrained autoencoder) become one
+    ``warning:`` line each on stderr. ``fast``: project onto the vocabulary in bfloat16 (SPLADE models
+    only; see `SpladePooling.projection_dtype`).
     """
     from transformers.utils import logging as hf_logging
 
@@ -19,7 +25,10 @@ def load_encoder(name_or_path: str, *, fast: bool = False, **kwargs: Any) -> Any
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    encoder = SparseEncoder(name_or_path, **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        encoder = SparseEncoder(name_or_path, **kwargs)
+    _report(caught)
     if fast:
         poolings = [m for m in encoder.modules() if isinstance(m, SpladePooling)]
         if not poolings:
@@ -27,3 +36,19 @@ def load_encoder(name_or_path: str, *, fast: bool = False, **kwargs: Any) -> Any
         for pooling in poolings:
             pooling.projection_dtype = "bfloat16"
     return encoder
+
+
+def _report(caught: list[warnings.WarningMessage]) -> None:
+    """Print this package's UserWarnings as one line each; hand any other warning back to Python."""
+    from rich.markup import escape
+
+    from .console import err_console
+
+    seen: set[str] = set()
+    for w in caught:
+        ours = issubclass(w.category, UserWarning) and str(Path(w.filename).resolve()).startswith(PACKAGE_DIR)
+        if not ours:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        elif str(w.message) not in seen:
+            seen.add(str(w.message))
+            err_console.print(f"[yellow]warning:[/] {escape(str(w.message))}", soft_wrap=True)

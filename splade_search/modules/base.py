@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..errors import ModelFormatError
+from ..errors import InputError, ModelFormatError
 
 WEIGHTS_NAME = "model.safetensors"
 
@@ -43,7 +44,7 @@ class Module(nn.Module):
         path = os.path.join(model_path, cls.config_file_name)
         if not os.path.exists(path):
             return {}
-        return read_json(path)
+        return read_json(path, expect=dict)
 
     def save_weights(self, output_path: str, safe_serialization: bool = True) -> None:
         """Write this module's state dict (safetensors unless asked otherwise)."""
@@ -81,16 +82,36 @@ class InputModule(Module):
 
     @max_seq_length.setter
     def max_seq_length(self, value: int | None) -> None:
+        from .untrusted import max_seq_length_problem
+
+        problem = max_seq_length_problem(value, self.position_limit())
+        if problem:
+            raise InputError(problem)
         self._max_seq_length = value
 
+    def position_limit(self) -> int | None:
+        """The most tokens the model can take (its position embeddings), or None when unbounded."""
+        return None
 
-def read_json(path: str) -> dict[str, Any]:
-    """Read a JSON file, raising ModelFormatError with the file name when it is malformed."""
+
+def read_json(path: str, expect: type | None = dict) -> Any:
+    """Read a JSON file holding an ``expect`` (object by default; None: anything).
+
+    Anything else (not a regular file, not UTF-8, not JSON, another type) is a ModelFormatError naming the file.
+    """
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ModelFormatError(f"{path} is not a regular file")
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except json.JSONDecodeError as exc:
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ModelFormatError(f"{path} is not valid JSON: {exc}") from exc
+    except OSError as exc:
+        raise ModelFormatError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    if expect is not None and not isinstance(data, expect):
+        kind = {dict: "a JSON object", list: "a JSON list"}.get(expect, expect.__name__)
+        raise ModelFormatError(f"{path} must hold {kind}, got {type(data).__name__}")
+    return data
 
 
 def save_state_dict(state: dict[str, torch.Tensor], output_path: str, safe_serialization: bool = True) -> None:

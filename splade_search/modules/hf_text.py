@@ -14,6 +14,7 @@ import torch
 
 from ..errors import ModelFormatError
 from .base import InputModule, read_json
+from .untrusted import KWARG_GROUPS, checked_max_seq_length, folder_kwargs
 
 SBERT_CONFIG = "sentence_bert_config.json"
 LEGACY_SBERT_CONFIGS = [
@@ -34,7 +35,7 @@ class HFTextModule(InputModule):
     config_file_name = SBERT_CONFIG
     config_keys = ["max_seq_length", "do_lower_case"]
     auto_class_name = "AutoModel"
-    load_kwargs = ("model_args", "tokenizer_args", "config_args")
+    load_kwargs = ("model_args", "tokenizer_args", "config_args", "trust_remote_code")
 
     def __init__(
         self,
@@ -46,33 +47,43 @@ class HFTextModule(InputModule):
         cache_dir: str | None = None,
         do_lower_case: bool = False,
         tokenizer_name_or_path: str | None = None,
+        trust_remote_code: bool = False,
     ) -> None:
+        """Load the model and tokenizer; remote code runs only if ``trust_remote_code`` (or the args) say so.
+
+        The arguments come from the caller, who is trusted; ``load`` strips what a folder's configs ask for.
+        """
         super().__init__()
         import transformers
 
         model_args = dict(model_args or {})
         tokenizer_args = dict(tokenizer_args or {})
         config_args = dict(config_args or {})
-        trust = model_args.get("trust_remote_code", False)
+        asked = [bool(args.pop("trust_remote_code", False)) for args in (model_args, tokenizer_args, config_args)]
+        trust = bool(trust_remote_code) or any(asked)
+        model_args.setdefault("use_safetensors", True)
+        tokenizer_source = tokenizer_name_or_path or model_name_or_path
         config = transformers.AutoConfig.from_pretrained(
-            model_name_or_path, cache_dir=cache_dir, trust_remote_code=trust, **config_args
+            model_name_or_path, cache_dir=cache_dir, **config_args, trust_remote_code=trust
         )
         auto_class = getattr(transformers, self.auto_class_name)
         self.auto_model = auto_class.from_pretrained(
-            model_name_or_path, config=config, cache_dir=cache_dir, **model_args
+            model_name_or_path, config=config, cache_dir=cache_dir, **model_args, trust_remote_code=trust
         )
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(
-            tokenizer_name_or_path or model_name_or_path,
-            cache_dir=cache_dir,
-            trust_remote_code=trust,
-            **tokenizer_args,
+            tokenizer_source, cache_dir=cache_dir, **tokenizer_args, trust_remote_code=trust
         )
+        check_tokenizer(self.tokenizer, str(tokenizer_source), self.auto_model)
         self.do_lower_case = do_lower_case
         if max_seq_length is None:
-            limits = [getattr(config, "max_position_embeddings", None), self.tokenizer.model_max_length]
+            limits = [self.position_limit(), self.tokenizer.model_max_length]
             limits = [x for x in limits if isinstance(x, int) and 0 < x < 1_000_000]
             max_seq_length = min(limits) if limits else None
         self.max_seq_length = max_seq_length
+
+    def position_limit(self) -> int | None:
+        """The model's position embeddings (None for models without absolute positions)."""
+        return position_limit({"max_position_embeddings": getattr(self.auto_model.config, "max_position_embeddings", None)})
 
     def tokenize(self, texts: list[str], padding: str | bool = True, **kwargs: Any) -> dict[str, torch.Tensor]:
         """Tokenize texts (or ``(text, text)`` pairs) with truncation to ``max_seq_length``."""
@@ -104,31 +115,42 @@ class HFTextModule(InputModule):
 
     @classmethod
     def load_init_kwargs(cls, model_path: str) -> dict[str, Any]:
-        """Constructor kwargs from any known ``sentence_*_config.json`` (v5 or v6 keys)."""
+        """Constructor kwargs from any known ``sentence_*_config.json`` (v5 or v6 keys), checked and made safe."""
         config: dict[str, Any] = {}
+        source = os.path.join(model_path, SBERT_CONFIG)
         for name in LEGACY_SBERT_CONFIGS:
             path = os.path.join(model_path, name)
             if os.path.exists(path):
-                config = read_json(path)
+                config, source = read_json(path), path
                 break
-        kwargs: dict[str, Any] = {}
-        for key in ("max_seq_length", "do_lower_case", "model_args", "tokenizer_args", "config_args"):
-            if config.get(key) is not None:
-                kwargs[key] = config[key]
-        if "max_seq_length" not in kwargs:
-            kwargs["max_seq_length"] = _tokenizer_max_length(model_path)
+        limit = position_limit(read_json(os.path.join(model_path, "config.json")))
+        kwargs: dict[str, Any] = {group: folder_kwargs(config.get(group), source, group) for group in KWARG_GROUPS}
+        if config.get("do_lower_case") is not None:
+            if not isinstance(config["do_lower_case"], bool):
+                raise ModelFormatError(f"{source}: do_lower_case must be true or false, got {config['do_lower_case']!r}")
+            kwargs["do_lower_case"] = config["do_lower_case"]
+        if config.get("max_seq_length") is not None:
+            kwargs["max_seq_length"] = checked_max_seq_length(config["max_seq_length"], limit, source)
+        else:
+            from_tokenizer = _tokenizer_max_length(model_path)
+            kwargs["max_seq_length"] = min(from_tokenizer, limit or from_tokenizer) if from_tokenizer else None
         return kwargs
 
     @classmethod
-    def load(cls, model_path: str, **kwargs: Any) -> "HFTextModule":
-        """Load a module saved by ``save`` (or by sentence-transformers v5/v6)."""
+    def load(cls, model_path: str, trust_remote_code: bool = False, **kwargs: Any) -> "HFTextModule":
+        """Load a module saved by ``save`` (or by sentence-transformers v5/v6).
+
+        ``kwargs`` (``model_args``, ...) and ``trust_remote_code`` come from the caller; the folder's own
+        configs never enable remote code.
+        """
         if not os.path.exists(os.path.join(model_path, "config.json")):
             raise ModelFormatError(f"{model_path} has no config.json: it is not a transformers model folder")
+        refuse_pickled_only(model_path)
         init_kwargs = cls.load_init_kwargs(model_path)
         for key, value in kwargs.items():
             if value is not None:
                 init_kwargs[key] = {**init_kwargs.get(key, {}), **value} if isinstance(value, dict) else value
-        return cls(model_path, **init_kwargs)
+        return cls(model_path, **init_kwargs, trust_remote_code=trust_remote_code)
 
     @property
     def embedding_dimension(self) -> int:
@@ -145,4 +167,47 @@ def _tokenizer_max_length(model_path: str) -> int | None:
     if not os.path.exists(path):
         return None
     value = read_json(path).get("model_max_length")
-    return value if isinstance(value, int) and 0 < value < 1_000_000 else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 1_000_000 else None
+
+
+def position_limit(config: dict[str, Any]) -> int | None:
+    """``max_position_embeddings`` of a transformers config, when it is a usable positive int."""
+    value = config.get("max_position_embeddings")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def refuse_pickled_only(model_path: str) -> None:
+    """ModelFormatError when the folder's transformers weights exist only as pickles."""
+    names = os.listdir(model_path)
+    if not any(n.endswith(".safetensors") or n.endswith(".safetensors.index.json") for n in names) and any(
+        n.endswith(".bin") or n.endswith(".pt") or n.endswith(".pth") for n in names
+    ):
+        raise ModelFormatError(
+            f"{model_path} holds only pickled weights (*.bin), which splade-search never unpickles. "
+            "Convert them to model.safetensors with a tool you trust."
+        )
+
+
+def check_tokenizer_files(tokenizer: Any, source: str) -> None:
+    """Refuse a tokenizer loaded from a folder that holds none of its vocabulary files."""
+    expected = sorted(set(getattr(tokenizer, "vocab_files_names", {}).values()))
+    if os.path.isdir(source) and expected and not any(os.path.exists(os.path.join(source, n)) for n in expected):
+        raise ModelFormatError(
+            f"{source} has no tokenizer vocabulary (none of {expected}): every word would become "
+            f"{getattr(tokenizer, 'unk_token', None) or 'unknown'}. Copy the tokenizer files of the base model into it"
+        )
+
+
+def check_tokenizer(tokenizer: Any, source: str, model: Any) -> None:
+    """Refuse a tokenizer without vocabulary files, or with more tokens than the model has embeddings."""
+    check_tokenizer_files(tokenizer, source)
+    size = len(tokenizer)
+    rows = [getattr(model.get_input_embeddings(), "num_embeddings", None)]
+    output = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    rows.append(getattr(output, "out_features", None))
+    rows = [r for r in rows if isinstance(r, int)]
+    if rows and size > min(rows):
+        raise ModelFormatError(
+            f"{source}: the tokenizer has {size} tokens but the model has only {min(rows)} embeddings "
+            "(vocabulary/embedding size mismatch): the tokenizer does not belong to this model"
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import ModelFormatError
+from ..errors import ModelFormatError, SpladeSearchError
 from .base import Module, read_json
 
 _ST = "sentence_transformers"
@@ -123,13 +123,31 @@ def _is_fill_mask(module_path: str) -> bool:
     return os.path.exists(config_path) and read_json(config_path).get("transformer_task") == "fill-mask"
 
 
-def load_module(type_name: str, module_path: str, **kwargs: Any) -> Module:
+def load_module(type_name: Any, module_path: str, **kwargs: Any) -> Module:
     """Load the module saved at ``module_path`` whose type string is ``type_name``."""
+    if not isinstance(type_name, str):
+        raise ModelFormatError(f"module type {type_name!r} of {module_path} is not a string")
     cls = resolve_type(type_name, module_path)
     if getattr(cls, "needs_folder", True) and not os.path.isdir(module_path):
         raise ModelFormatError(f"module folder {module_path} is missing")
+    return load_class(cls, module_path, **kwargs)
+
+
+def load_class(cls: type[Module], module_path: str, **kwargs: Any) -> Module:
+    """``cls.load(module_path)`` with the kwargs it takes; any failure is a ModelFormatError naming the folder."""
     accepted = {k: v for k, v in kwargs.items() if k in getattr(cls, "load_kwargs", ())}
-    return cls.load(module_path, **accepted)
+    try:
+        return cls.load(module_path, **accepted)
+    except SpladeSearchError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OSError, RuntimeError) as exc:
+        if "trust_remote_code" in str(exc):
+            raise ModelFormatError(
+                f"{module_path} needs its own Python code (auto_map) to load as {cls.__name__}; splade-search runs "
+                "a model's code only when you pass trust_remote_code=True (--trust-remote-code) and trust it"
+            ) from exc
+        detail = " ".join(str(exc).split())[:300]
+        raise ModelFormatError(f"{module_path} cannot be loaded as {cls.__name__} ({type(exc).__name__}: {detail})") from exc
 
 
 def write_name(module: Module) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import ModelFormatError
+from ..errors import InputError, ModelFormatError
 from .base import InputModule, Module, read_json
 
 logger = logging.getLogger(__name__)
@@ -121,6 +121,12 @@ class Router(InputModule):
     def max_seq_length(self, value: int | None) -> None:
         if "sub_modules" not in self._modules:
             return
+        from .untrusted import max_seq_length_problem
+
+        for route in self.routes:  # check every route before changing any
+            problem = max_seq_length_problem(value, self.sub_modules[route][0].position_limit())
+            if problem:
+                raise InputError(f"route {route!r}: {problem}")
         for route in self.routes:
             self.sub_modules[route][0].max_seq_length = value
 
@@ -148,11 +154,12 @@ class Router(InputModule):
         with open(os.path.join(output_path, self.config_file_name), "w", encoding="utf-8") as f:
             json.dump(config, f, indent=2)
 
-    load_kwargs = ("model_args", "tokenizer_args", "config_args")
+    load_kwargs = ("model_args", "tokenizer_args", "config_args", "trust_remote_code")
 
     @classmethod
     def load(cls, model_path: str, **kwargs: Any) -> "Router":
         from .registry import load_module
+        from .untrusted import inside_folder
 
         path = os.path.join(model_path, cls.config_file_name)
         if not os.path.exists(path):
@@ -160,15 +167,23 @@ class Router(InputModule):
         if not os.path.exists(path):
             raise ModelFormatError(f"{model_path} has no router_config.json")
         config = read_json(path)
-        try:
-            types, structure = config["types"], config["structure"]
-        except KeyError as exc:
-            raise ModelFormatError(f"{path} lacks the {exc.args[0]!r} key") from exc
-        params = config.get("parameters", {})
+        types, structure, params = config.get("types"), config.get("structure"), config.get("parameters") or {}
+        if not isinstance(types, dict) or not isinstance(structure, dict) or not isinstance(params, dict):
+            raise ModelFormatError(f"{path} needs 'types' and 'structure' objects (and optional 'parameters')")
         routes: dict[str, list[Module]] = {}
         for route, names in structure.items():
-            routes[route] = [load_module(types[name], os.path.join(model_path, name), **kwargs) for name in names]
-        return cls(routes, params.get("default_route"), params.get("allow_empty_key", True))
+            if not isinstance(names, list) or not all(isinstance(n, str) and n in types for n in names):
+                raise ModelFormatError(f"{path}: route {route!r} must list module folders named in 'types', got {names!r}")
+            routes[route] = [
+                load_module(types[name], inside_folder(model_path, name, path, name), **kwargs) for name in names
+            ]
+        default_route, allow_empty = params.get("default_route"), params.get("allow_empty_key", True)
+        if not isinstance(allow_empty, bool) or not (default_route is None or isinstance(default_route, str)):
+            raise ModelFormatError(f"{path}: 'parameters' has a mistyped default_route or allow_empty_key")
+        try:
+            return cls(routes, default_route, allow_empty)
+        except ValueError as exc:
+            raise ModelFormatError(f"{path}: {exc}") from exc
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{route}: [{', '.join(type(m).__name__ for m in chain)}]" for route, chain in self.sub_modules.items())

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .base import Module
+from ..errors import ModelFormatError
+from .base import WEIGHTS_NAME, Module
 
 LN_EPS = 1e-5
 ACTIVE_EPS = 1e-5
@@ -20,6 +21,9 @@ class SparseAutoEncoder(Module):
     In training (anything outside ``torch.inference_mode``) it also emits the 4k and auxiliary
     latents and the reconstructions the CSR losses need. All of them are computed out of place from
     the same, unmasked pre-activations.
+
+    ``initialized_from_scratch`` is True only for an autoencoder the loader created with random weights
+    (a dense model folder turned into CSR); its first training step, or loading saved weights, clears it.
     """
 
     config_keys = ["input_dim", "hidden_dim", "k", "k_aux", "normalize", "dead_threshold"]
@@ -49,6 +53,7 @@ class SparseAutoEncoder(Module):
         self.encoder = nn.Linear(input_dim, hidden_dim, bias=False)
         self.latent_bias = nn.Parameter(torch.zeros(hidden_dim))
         self.register_buffer("stats_last_nonzero", torch.zeros(hidden_dim, dtype=torch.long))
+        self.initialized_from_scratch = False
 
     def prepare(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Standardise ``x`` per row when ``normalize`` is on; returns the statistics to undo it."""
@@ -95,6 +100,7 @@ class SparseAutoEncoder(Module):
         if torch.is_inference_mode_enabled():
             return features
         if self.training and torch.is_grad_enabled():
+            self.initialized_from_scratch = False
             with torch.no_grad():
                 self._track_activity(latents_k)
         latents_4k = self.top_k(pre_act, 4 * k)
@@ -126,11 +132,19 @@ class SparseAutoEncoder(Module):
     def load(cls, model_path: str, **kwargs: Any) -> "SparseAutoEncoder":
         from .base import load_state_dict
 
-        module = cls(**cls.load_config(model_path))
+        config = cls.load_config(model_path)
         state = load_state_dict(model_path)
         tied = state.pop("decoder.linear.weight", None)
         if "encoder.weight" not in state and tied is not None:
             state["encoder.weight"] = tied
+        expected = (config.get("hidden_dim", 512), config.get("input_dim"))
+        found = tuple(state["encoder.weight"].shape) if "encoder.weight" in state else None
+        if found != expected:
+            raise ModelFormatError(
+                f"{model_path}: {cls.config_file_name} says hidden_dim x input_dim = {expected} but the "
+                f"encoder weight in {WEIGHTS_NAME} is {found}"
+            )
+        module = cls(**config)
         module.load_state_dict(state)
         return module
 

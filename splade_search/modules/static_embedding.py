@@ -106,20 +106,37 @@ class SparseStaticEmbedding(InputModule):
         self.save_weights(output_path, safe_serialization)
         self.tokenizer.save_pretrained(output_path)
 
+    load_kwargs = ("trust_remote_code",)
+
     @classmethod
-    def load(cls, model_path: str, **kwargs: Any) -> "SparseStaticEmbedding":
+    def load(cls, model_path: str, trust_remote_code: bool = False, **kwargs: Any) -> "SparseStaticEmbedding":
         from transformers import AutoTokenizer
 
         from .base import load_state_dict
+        from .hf_text import check_tokenizer_files
+        from .untrusted import inside_folder
 
         config = cls.load_config(model_path)
-        tokenizer = AutoTokenizer.from_pretrained(model_path)
+        source = os.path.join(model_path, cls.config_file_name)
+        frozen = config.get("frozen", False)
+        if not isinstance(frozen, bool):
+            raise ModelFormatError(f"{source}: 'frozen' must be true or false, got {frozen!r}")
+        tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=trust_remote_code)
+        check_tokenizer_files(tokenizer, model_path)
         if "path" in config:
-            return cls.from_json(os.path.join(model_path, config["path"]), tokenizer, frozen=config.get("frozen", False))
+            idf_path = inside_folder(model_path, config["path"], source, config["path"])
+            if not os.path.isfile(idf_path):
+                raise ModelFormatError(f"{source}: the weights file {config['path']!r} is missing")
+            return cls.from_json(idf_path, tokenizer, frozen=frozen)
         state = load_state_dict(model_path)
-        if "weight" not in state:
-            raise ModelFormatError(f"{model_path}/model.safetensors has no 'weight' tensor")
-        return cls(tokenizer, weight=state["weight"], frozen=config.get("frozen", False))
+        if "weight" not in state or state["weight"].dim() != 1:
+            raise ModelFormatError(f"{model_path}/model.safetensors has no 1-D 'weight' tensor")
+        if len(tokenizer) > state["weight"].shape[0]:
+            raise ModelFormatError(
+                f"{model_path}: the tokenizer has {len(tokenizer)} tokens but the weight only "
+                f"{state['weight'].shape[0]} (vocabulary/embedding size mismatch)"
+            )
+        return cls(tokenizer, weight=state["weight"], frozen=frozen)
 
     def __repr__(self) -> str:
         return f"SparseStaticEmbedding(vocab_size={self.vocab_size}, frozen={self.frozen})"
