@@ -36,6 +36,16 @@ def apply_umask(path: str | os.PathLike[str]) -> None:
     os.chmod(path, base & ~current_umask())
 
 
+def apply_umask_tree(folder: str | os.PathLike[str]) -> None:
+    """`apply_umask` to ``folder`` and everything under it (links are left alone)."""
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(root, name)
+            if not path.is_symlink():
+                apply_umask(path)
+    apply_umask(folder)
+
+
 def fsync_file(path: Path) -> None:
     """Flush one file's data to disk."""
     fd = os.open(path, os.O_RDONLY)

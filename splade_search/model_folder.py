@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelFormatError
+from .files import apply_umask_tree
 from .modules import SparseAutoEncoder, SpladePooling
 from .modules.base import Module, read_json
 from .modules.untrusted import inside_folder
@@ -63,6 +64,7 @@ def save_folder(modules: list[Module], path: str, config: FolderConfig, versions
                 "similarity_fn_name": config.similarity_fn_name,
             },
         )
+        apply_umask_tree(staging)  # mkdtemp and some writers make private (0700/0600) entries
         _replace_folder(staging, target)
     finally:
         if staging.exists():

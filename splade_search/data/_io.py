@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from ..files import apply_umask
 from .problems import OnProblem, handle_problem
 
 PathLike = str | os.PathLike[str]
@@ -64,6 +65,7 @@ def atomic_write(path: PathLike) -> Iterator[IO[str]]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        apply_umask(tmp)
         with open(fd, "wb") as raw:
             if is_gzip(target):
                 stream: IO[str] = gzip.open(raw, "wt", encoding="utf-8", newline="\n")

@@ -326,12 +326,16 @@ def test_resume_refuses_a_changed_model(splade_model, tmp_path, monkeypatch):
 # -- item 13: files follow the umask ------------------------------------------------------------
 
 
-def test_index_files_follow_the_umask(tmp_path, splade_model):
+def test_index_model_and_run_files_follow_the_umask(tmp_path, csr_model):
+    from splade_search.data import write_run
+
     old = os.umask(0o022)
     try:
-        index_corpus(splade_model, [Document("d", "t", "cat")], tmp_path / "idx", show_progress=False)
+        report = index_corpus(csr_model, [Document("d", "t", "cat")], tmp_path / "idx", show_progress=False)
+        write_run(tmp_path / "q.run", {"q1": {"d": 1.0}}, tag="t")
     finally:
         os.umask(old)
-    for path in [tmp_path / "idx", *(tmp_path / "idx").rglob("*")]:
+    assert report.index.model_folder is not None  # a model built in memory is kept inside the index
+    for path in [tmp_path / "idx", *(tmp_path / "idx").rglob("*"), tmp_path / "q.run"]:
         expected = 0o755 if path.is_dir() else 0o644
         assert path.stat().st_mode & 0o777 == expected, path
