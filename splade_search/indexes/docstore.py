@@ -48,7 +48,8 @@ class DocStore:
         self._offsets = load_array(self.path, _OFFSETS_FILE)
         with open(self.path / _TEXT_FILE, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            check_offsets(self._offsets, manifest["num_docs"], size, (self.path / _OFFSETS_FILE, self.path / _TEXT_FILE))
+            files = (self.path / _OFFSETS_FILE, self.path / _TEXT_FILE)
+            check_offsets(self._offsets, manifest["num_docs"], size, files)
             self._text = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
 
     @classmethod

@@ -44,7 +44,8 @@ class Quantization:
         if not isinstance(record, dict) or not isinstance(record.get("dtype"), str) or record["dtype"] not in _DTYPES:
             dtype = record.get("dtype") if isinstance(record, dict) else record
             raise IndexFormatError(
-                f"{source}: quantization dtype must be one of {', '.join(_DTYPES)}, got {dtype!r:.40}; rebuild the index"
+                f"{source}: quantization dtype must be one of {', '.join(_DTYPES)}, got {dtype!r:.40}; "
+                "rebuild the index"
             )
         dtype = str(record["dtype"])
         return cls(dtype, check_scale(dtype, record.get("scale"), dtype in _INT_MAX, source))

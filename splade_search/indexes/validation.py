@@ -134,18 +134,21 @@ def check_doc_ids(doc_ids: Sequence[str], path: Path) -> None:
     """Raise `IndexFormatError` if ``doc_ids`` (read from ``path``) holds an empty or repeated id."""
     if "" in doc_ids:
         raise IndexFormatError(f"{path}: document {list(doc_ids).index('')} has an empty id; {_REBUILD}")
-    if len(set(doc_ids)) != len(doc_ids):
-        seen: set[str] = set()
-        repeated = next(doc_id for doc_id in doc_ids if doc_id in seen or seen.add(doc_id))  # type: ignore[func-returns-value]
-        raise IndexFormatError(f"{path}: document id {repeated!r} appears more than once; {_REBUILD}")
+    if len(set(doc_ids)) == len(doc_ids):
+        return
+    seen: set[str] = set()
+    for doc_id in doc_ids:
+        if doc_id in seen:
+            raise IndexFormatError(f"{path}: document id {doc_id!r:.80} appears more than once; {_REBUILD}")
+        seen.add(doc_id)
 
 
 def check_vocab(vocab: object, size: int, path: Path) -> list[str]:
     """``vocab`` if it is a list of ``size`` strings, else `IndexFormatError`."""
     if not isinstance(vocab, list) or len(vocab) != size:
         raise IndexFormatError(f"{path} does not hold {size} tokens (the manifest's vocab_size); {_REBUILD}")
-    bad = next((i for i, token in enumerate(vocab) if not isinstance(token, str)), None)
-    if bad is not None:
+    if set(map(type, vocab)) - {str}:
+        bad = next(i for i, token in enumerate(vocab) if not isinstance(token, str))
         raise IndexFormatError(f"{path}: token {bad} is {vocab[bad]!r:.40}, not a string; {_REBUILD}")
     return vocab
 
@@ -175,7 +178,8 @@ def check_postings(
         )
     if docs.dtype not in DOC_NUMBER_DTYPES or docs.shape != (n_postings,):
         raise IndexFormatError(
-            f"{docs_file} must hold {n_postings} int32 or int64 document numbers, got {docs.dtype} of shape {docs.shape}"
+            f"{docs_file} must hold {n_postings} int32 or int64 document numbers, "
+            f"got {docs.dtype} of shape {docs.shape}"
         )
     if weights.dtype != weight_dtype or weights.shape != (n_postings,):
         raise IndexFormatError(
