@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import IndexFormatError, InputError
 from .postings import Postings, doc_number_dtype
+from .validation import check_listed, check_regular_file
 
 LAYOUTS = ("plain", "compact")
 CODEC = "zlib-varbyte"
@@ -88,9 +89,12 @@ def read_postings(
 ) -> Postings:
     """Decode the compact postings of ``folder`` into plain, read-only arrays.
 
-    Raises `IndexFormatError` naming the file when a stream is damaged or does not hold the counts
-    the manifest records.
+    Raises `IndexFormatError` naming the file when a stream is unlisted, not a regular file, damaged
+    or does not hold the counts the manifest records (`csr` checks the decoded arrays' structure).
     """
+    check_listed(manifest, FILES, folder)
+    for name in FILES:
+        check_regular_file(folder / name, folder)
     n_postings, chunk = int(manifest["num_postings"]), int(manifest["storage"]["chunk"])
     lengths = np.empty(n_terms, dtype=np.int64)
     _fill(folder / LENGTHS, lengths, lambda a, values: values, limit=n_docs + 1)

@@ -32,6 +32,7 @@ from .generations import check_writable, new_generation
 from .lock import WriteLock
 from .storage import load_array, save_array
 from .topk import top_k_dense
+from .validation import check_listed, check_postings
 
 _INDPTR, _DOCS, _WEIGHTS = "postings_indptr.npy", "postings_docs.npy", "postings_weights.npy"
 Documents = Iterable[tuple[str, str, str]]
@@ -64,7 +65,7 @@ class CsrIndex(SparseIndex):
 
     def __init__(self, root: Path, folder: Path, manifest: dict[str, Any], verify: bool = True) -> None:
         super().__init__(root, folder, manifest, verify)
-        self._quantization = Quantization.from_dict(manifest["quantization"])
+        self._quantization = Quantization.from_dict(manifest["quantization"], f"{folder}/manifest.json")
         self._storage = compact.storage_of(folder, manifest)
         if self._storage == "compact":
             self._indptr, self._docs, self._weights = compact.read_postings(
@@ -237,12 +238,17 @@ class CsrIndex(SparseIndex):
         return (weights / np.float32(scale) if scale else weights).astype(np.float32, copy=False)
 
     def _check_arrays(self) -> None:
-        n_terms, n_postings = len(self._vocab), int(self.manifest["num_postings"])
-        if self._indptr.shape != (n_terms + 1,) or int(self._indptr[-1]) != n_postings:
-            raise IndexFormatError(f"{self.path / _INDPTR} does not match the manifest's vocabulary and postings")
-        if self._docs.shape != (n_postings,) or self._weights.shape != (n_postings,):
-            raise IndexFormatError(f"{self.path} posting arrays do not hold {n_postings} postings")
-        if self._weights.dtype != self._quantization.numpy_dtype:
-            raise IndexFormatError(
-                f"{self.path / _WEIGHTS} has dtype {self._weights.dtype}, the manifest says {self._quantization.dtype}"
-            )
+        """Raise `IndexFormatError` unless the postings are well formed for this vocabulary and corpus."""
+        names = compact.FILES if self._storage == "compact" else [_INDPTR, _DOCS, _WEIGHTS]
+        check_listed(self.manifest, names, self.folder)
+        indptr_file, docs_file, weights_file = (self.folder / name for name in names)
+        check_postings(
+            self._indptr,
+            self._docs,
+            self._weights,
+            n_terms=len(self._vocab),
+            n_docs=len(self._doc_ids),
+            n_postings=self.manifest["num_postings"],
+            weight_dtype=self._quantization.numpy_dtype,
+            files=(indptr_file, docs_file, weights_file),
+        )

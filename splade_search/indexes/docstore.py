@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from ..errors import IndexFormatError, InputError
 from .manifest import read_manifest, write_manifest
 from .storage import load_array, save_array, validate_doc_id
+from .validation import check_listed, check_offsets
 
 DOCSTORE_FORMAT = "splade-search-docstore"
 _TEXT_FILE = "docs.jsonl"
@@ -45,11 +46,12 @@ class DocStore:
         """Open the store at ``path``; a damaged store raises `IndexFormatError`."""
         self.path = Path(path)
         manifest = read_manifest(self.path, DOCSTORE_FORMAT, verify)
+        check_listed(manifest, [_TEXT_FILE, _OFFSETS_FILE], self.path)
         self._offsets = load_array(self.path, _OFFSETS_FILE)
-        if self._offsets.ndim != 1 or len(self._offsets) != int(manifest.get("num_docs", -1)) + 1:
-            raise IndexFormatError(f"{self.path / _OFFSETS_FILE} does not match the manifest's document count")
         with open(self.path / _TEXT_FILE, "rb") as f:
             size = os.fstat(f.fileno()).st_size
+            files = (self.path / _OFFSETS_FILE, self.path / _TEXT_FILE)
+            check_offsets(self._offsets, manifest["num_docs"], size, files)
             self._text = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
 
     @classmethod

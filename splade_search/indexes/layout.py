@@ -18,10 +18,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import IndexFormatError, InputError
+from ..errors import InputError
+from . import validation
 from .docstore import DocStore
 from .manifest import write_manifest
-from .storage import read_doc_ids, read_json, write_doc_ids, write_json
+from .storage import MANIFEST_NAME, read_doc_ids, read_json, write_doc_ids, write_json
 
 INDEX_FORMAT = "splade-search-index"
 DOC_IDS_FILE = "doc_ids.txt"
@@ -120,13 +121,13 @@ def _link_or_copy(source: Path, destination: Path) -> None:
 
 
 def read_index_files(folder: Path, manifest: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """Document ids and vocabulary of a folder whose manifest has been read and checked."""
-    try:
-        num_docs, vocab_size = int(manifest["num_docs"]), int(manifest["vocab_size"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise IndexFormatError(f"{folder}/manifest.json lacks valid document or vocabulary counts") from exc
-    doc_ids = read_doc_ids(folder / DOC_IDS_FILE, num_docs)
-    vocab = read_json(folder / VOCAB_FILE)
-    if not isinstance(vocab, list) or len(vocab) != vocab_size:
-        raise IndexFormatError(f"{folder / VOCAB_FILE} does not hold {vocab_size} tokens")
+    """Document ids and vocabulary of a folder whose manifest has been read and checked.
+
+    Raises `IndexFormatError` unless the manifest lists both files, the ids are ``num_docs`` unique
+    non-empty strings and the vocabulary is a list of ``vocab_size`` strings.
+    """
+    validation.check_fields(manifest, validation.INDEX_FIELDS, folder / MANIFEST_NAME)
+    validation.check_listed(manifest, [DOC_IDS_FILE, VOCAB_FILE], folder)
+    doc_ids = read_doc_ids(folder / DOC_IDS_FILE, manifest["num_docs"])
+    vocab = validation.check_vocab(read_json(folder / VOCAB_FILE), manifest["vocab_size"], folder / VOCAB_FILE)
     return doc_ids, vocab

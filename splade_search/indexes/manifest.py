@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import IndexFormatError
+from . import validation
 from .storage import MANIFEST_NAME, read_json, write_json
 
 FORMAT_VERSION = 2  # the newest version this code reads; 2 adds compact csr postings (see `compact`)
@@ -54,34 +55,37 @@ def write_manifest(
 def read_manifest(folder: Path, format_name: str, verify: bool = True) -> dict[str, Any]:
     """Read and check ``folder/manifest.json`` and the files it lists.
 
-    Raises `IndexFormatError` naming the offending file when the folder is not of ``format_name``,
-    was written by a newer format version, or a listed file is missing, truncated or (with
-    ``verify``) has a different checksum.
+    Raises `IndexFormatError` naming the file and field when the folder is not of ``format_name``,
+    was written by a newer format version, lacks a required field or has one of the wrong type,
+    lists a file outside the folder, or a listed file is missing, not a regular file, truncated or
+    (with ``verify``) has a different checksum.
     """
     if not folder.is_dir():
         raise IndexFormatError(f"{folder} does not exist or is not a folder")
-    manifest = read_json(folder / MANIFEST_NAME)
+    source = folder / MANIFEST_NAME
+    manifest = read_json(source)
     if not isinstance(manifest, dict) or manifest.get("format") != format_name:
         found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise IndexFormatError(f"{folder / MANIFEST_NAME} describes format {found!r}, expected {format_name!r}")
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise IndexFormatError(
-            f"{folder} has format version {version!r}; this splade-search reads up to {FORMAT_VERSION}. "
-            "Upgrade splade-search or rebuild the index."
-        )
+        raise IndexFormatError(f"{source} describes format {found!r:.80}, expected {format_name!r}")
+    validation.check_format_version(manifest.get("format_version"), FORMAT_VERSION, source)
+    validation.check_fields(manifest, validation.MANIFEST_FIELDS.get(format_name, {}), source)
     files = manifest.get("files")
-    if not isinstance(files, dict):
-        raise IndexFormatError(f"{folder / MANIFEST_NAME} lists no files")
+    if not isinstance(files, dict) or not files:
+        raise IndexFormatError(f"{source} lists no files; the folder is damaged or was crafted, rebuild the index")
     for name, record in files.items():
-        check_file(folder / name, record, verify)
+        validation.check_member_name(name, source)
+        validation.check_file_record(name, record, source)
+    for name, record in files.items():
+        check_file(folder / name, record, verify, root=folder)
     return manifest
 
 
-def check_file(path: Path, record: dict[str, Any], verify: bool) -> None:
-    """Raise `IndexFormatError` if ``path`` does not match its manifest ``record``."""
-    if not path.is_file():
-        raise IndexFormatError(f"{path} is missing; the index is incomplete, rebuild it")
+def check_file(path: Path, record: dict[str, Any], verify: bool, root: Path | None = None) -> None:
+    """Raise `IndexFormatError` if ``path`` does not match its manifest ``record``.
+
+    ``path`` must be a regular file, not a symbolic link, and (given ``root``) inside ``root``.
+    """
+    validation.check_regular_file(path, root)
     size = path.stat().st_size
     if size != record.get("bytes"):
         raise IndexFormatError(

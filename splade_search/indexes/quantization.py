@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import IndexFormatError, InputError
+from .validation import check_scale
 
 _DTYPES = {"float32": np.float32, "float16": np.float16, "int8": np.int8, "uint8": np.uint8}
 _INT_MAX = {"int8": 127, "uint8": 255}
@@ -35,10 +36,19 @@ class Quantization:
         return {"dtype": self.dtype, "scale": self.scale}
 
     @classmethod
-    def from_dict(cls, record: dict[str, object]) -> Quantization:
-        """Inverse of `to_dict` (values are checked by the caller's format validation)."""
-        scale = record.get("scale")
-        return cls(str(record["dtype"]), None if scale is None else float(scale))  # type: ignore[arg-type]
+    def from_dict(cls, record: object, source: str = "the index manifest") -> Quantization:
+        """Inverse of `to_dict`; a record of an unknown dtype or an invalid scale raises `IndexFormatError`.
+
+        Integer dtypes need a positive finite scale, float dtypes none. ``source`` names the file in messages.
+        """
+        if not isinstance(record, dict) or not isinstance(record.get("dtype"), str) or record["dtype"] not in _DTYPES:
+            dtype = record.get("dtype") if isinstance(record, dict) else record
+            raise IndexFormatError(
+                f"{source}: quantization dtype must be one of {', '.join(_DTYPES)}, got {dtype!r:.40}; "
+                "rebuild the index"
+            )
+        dtype = str(record["dtype"])
+        return cls(dtype, check_scale(dtype, record.get("scale"), dtype in _INT_MAX, source))
 
 
 def parse_mode(mode: str | None) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import IndexFormatError, InputError
+from .validation import check_doc_ids, check_regular_file
 
 MANIFEST_NAME = "manifest.json"
 
@@ -25,7 +26,8 @@ def save_array(folder: Path, name: str, array: np.ndarray) -> None:
 
 
 def load_array(folder: Path, name: str) -> np.ndarray:
-    """Memory-map ``folder/name`` read-only; a malformed file raises `IndexFormatError`."""
+    """Memory-map ``folder/name`` read-only; a malformed file or a link raises `IndexFormatError`."""
+    check_regular_file(folder / name)
     try:
         array = np.load(folder / name, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -51,7 +53,8 @@ def write_doc_ids(path: Path, doc_ids: Sequence[str]) -> None:
 
 
 def read_doc_ids(path: Path, expected: int) -> list[str]:
-    """Read ids written by `write_doc_ids`, checking that there are ``expected`` of them."""
+    """Read ids written by `write_doc_ids`, checking that there are ``expected`` of them, non-empty and unique."""
+    check_regular_file(path)
     try:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -60,6 +63,9 @@ def read_doc_ids(path: Path, expected: int) -> list[str]:
     if doc_ids[-1] != "" or len(doc_ids) - 1 != expected:
         raise IndexFormatError(f"{path} holds {len(doc_ids) - 1} ids but the manifest says {expected}")
     doc_ids.pop()
+    if "\r" in text:
+        raise IndexFormatError(f"{path} holds an id with a carriage return; rebuild the index")
+    check_doc_ids(doc_ids, path)
     return doc_ids
 
 
@@ -70,7 +76,8 @@ def write_json(path: Path, value: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
-    """Read a JSON file of an index folder; unreadable or invalid JSON raises `IndexFormatError`."""
+    """Read a JSON file of an index folder; unreadable or invalid JSON, or a link, raises `IndexFormatError`."""
+    check_regular_file(path)
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
