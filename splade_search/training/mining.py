@@ -192,8 +192,8 @@ class DenseTeacher:
         from transformers import AutoModel, AutoTokenizer
 
         folder = _model_folder(name)
-        self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModel.from_pretrained(folder).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+        self.model = AutoModel.from_pretrained(folder, trust_remote_code=False, use_safetensors=True).eval()
         self.max_length, self.normalize, self.scale = max_length, normalize, scale
 
     @torch.inference_mode()
@@ -217,8 +217,10 @@ class CrossEncoderTeacher:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         folder = _model_folder(name)
-        self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            folder, trust_remote_code=False, use_safetensors=True
+        ).eval()
         self.max_length, self.scale = max_length, scale
 
     @torch.inference_mode()
