@@ -103,6 +103,8 @@ class SparseIndex(ABC):
         self.folder = folder
         self.manifest = manifest
         self._doc_ids, self._vocab = read_index_files(folder, manifest)
+        if (folder / DOCS_FOLDER).is_symlink():
+            raise IndexFormatError(f"{folder / DOCS_FOLDER} is a symbolic link; an index keeps its documents inside")
         self._documents = DocStore(folder / DOCS_FOLDER, verify=verify) if manifest.get("has_documents") else None
         self._bytes_on_disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 

@@ -178,6 +178,19 @@ def docstore_offsets(change: Callable[[np.ndarray], np.ndarray]) -> Callable[[Pa
     return tamper
 
 
+def symlinked_docs(folder: Path) -> None:
+    elsewhere = folder.parent.parent / "docs-elsewhere"
+    (folder / "docs").rename(elsewhere)
+    (folder / "docs").symlink_to(elsewhere)
+
+
+def pointer_to(name: str) -> Callable[[Path], None]:
+    def tamper(folder: Path) -> None:
+        (folder.parent / "CURRENT").write_text(name + "\n")
+
+    return tamper
+
+
 def set_quantization(record) -> Callable[[Path], None]:
     return set_field("quantization", record)
 
@@ -254,6 +267,9 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda f: ((f / "vocab.json").write_text(json.dumps(list(range(N_TERMS)))), reseal(f, "vocab.json")),
         r"vocab\.json: token 0 is 0, not a string",
     ),
+    "symlinked docs folder": (symlinked_docs, r"docs is a symbolic link"),
+    "CURRENT names ../elsewhere": (pointer_to("../elsewhere"), r"CURRENT names '\.\./elsewhere', not a generation"),
+    "CURRENT names a missing generation": (pointer_to("gen-999999"), r"CURRENT names gen-999999, which is missing"),
     "unlisted postings file": (
         lambda f: edit_manifest(f, lambda m: m["files"].pop("postings_docs.npy")),
         r"manifest\.json does not list postings_docs\.npy",
