@@ -2,7 +2,8 @@
 ``SparseEncoder`` and ``SparseIndex``."""
 
 from .indexing import index_corpus
-from .retriever import Hit, SparseRetriever
+from .hits import Hit, LegResult, Retriever
+from .retriever import SparseRetriever
 from .vocabulary import model_vocabulary
 
-__all__ = ["Hit", "SparseRetriever", "index_corpus", "model_vocabulary"]
+__all__ = ["Hit", "LegResult", "Retriever", "SparseRetriever", "index_corpus", "model_vocabulary"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,35 +12,12 @@ import scipy.sparse as sp
 from ..errors import IndexMismatchError, InputError
 from ..indexes import SearchResult, SparseIndex, TermContribution, check_search_settings
 from ..sparse import to_scipy_csr
+from .hits import Hit, Retriever, check_k, check_queries
 from .model_record import check_recorded_model, recorded_model
 from .vocabulary import check_same_vocabulary, model_vocabulary, prepare_rows, score_space
 
 
-@dataclass
-class Hit:
-    """One search result."""
-
-    id: str
-    score: float
-    rank: int
-    title: str = ""
-    text: str = ""
-    doc_number: int = -1
-    terms: list[TermContribution] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form."""
-        return {
-            "rank": self.rank,
-            "id": self.id,
-            "score": self.score,
-            "title": self.title,
-            "text": self.text,
-            "terms": [t._asdict() for t in self.terms],
-        }
-
-
-class SparseRetriever:
+class SparseRetriever(Retriever):
     """Encode queries with ``model`` and search ``index`` in one search mode; safe to call from several threads.
 
     ``mode`` and ``knobs`` are the search settings of `SparseIndex.search` (``"exact"``,
@@ -49,6 +25,8 @@ class SparseRetriever:
     whatever the mode needs in memory is built here rather than on the first query; a mode or knob
     the index does not offer raises `InputError`.
     """
+
+    name = "sparse"
 
     def __init__(self, model: Any, index: SparseIndex, *, mode: str = "exact", knobs: Mapping[str, Any] | None = None) -> None:
         check_same_vocabulary(index.vocab, model_vocabulary(model), str(index.path), str(getattr(model, "model_name_or_path", "")))
@@ -107,19 +85,21 @@ class SparseRetriever:
         return self.index.search(vectors, k=k, threads=threads, mode=self._mode, **self._knobs)
 
     def search(self, queries: str | list[str], k: int = 10, *, explain: bool = False) -> list[Hit] | list[list[Hit]]:
-        """Top-``k`` hits per query (a list for one string, a list of lists for several)."""
+        """Top-``k`` hits per query (a list for one string, a list of lists for several).
+
+        ``explain``: fill each hit's ``terms`` with the query terms it shares and their weights.
+        """
         single = isinstance(queries, str)
-        batch = [queries] if single else list(queries)
-        for i, query in enumerate(batch):
-            if not isinstance(query, str) or not query.strip():
-                raise InputError(f"query {i} is empty; give some text to search for")
-        if not batch:
-            return []
-        vectors = self.encode_queries(batch)
-        results = self.search_vectors(vectors, k=k)
+        batch = check_queries([queries] if single else list(queries))
+        check_k(k)
+        results = self.search_batch(batch, k, explain=explain) if batch else []
+        return results[0] if single else results
+
+    def search_batch(self, queries: list[str], k: int = 10, *, explain: bool = False) -> list[list[Hit]]:
+        vectors = self.encode_queries(queries)
         docs = self.index.documents
         all_hits = []
-        for row, result in enumerate(results):
+        for row, result in enumerate(self.search_vectors(vectors, k=k)):
             hits = []
             for rank, (doc_id, score, number) in enumerate(zip(result.ids, result.scores, result.indices), start=1):
                 stored = docs[int(number)] if docs is not None else None
@@ -135,12 +115,12 @@ class SparseRetriever:
                     hit.terms = self.index.explain(vectors[row], int(number))
                 hits.append(hit)
             all_hits.append(hits)
-        return all_hits[0] if single else all_hits
+        return all_hits
 
     def run(self, queries: dict[str, str], k: int = 10) -> dict[str, dict[str, float]]:
         """A run (``{query_id: {doc_id: score}}``) for many queries, e.g. for evaluation or a TREC file."""
         ids = list(queries)
         if not ids:
             return {}
-        results = self.search_vectors(self.encode_queries([queries[q] for q in ids]), k=k)
+        results = self.search_vectors(self.encode_queries(check_queries([queries[q] for q in ids])), k=check_k(k))
         return {qid: dict(zip(r.ids, np.asarray(r.scores, dtype=float).tolist())) for qid, r in zip(ids, results)}
