@@ -21,7 +21,6 @@ and format version 2 (older readers refuse the folder instead of misreading it);
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 

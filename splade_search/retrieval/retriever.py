@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import IndexMismatchError, InputError
-from ..indexes import SearchResult, SparseIndex, TermContribution, check_search_settings
+from ..errors import IndexMismatchError
+from ..indexes import SearchResult, SparseIndex, check_search_settings
 from ..sparse import to_scipy_csr
 from .hits import Hit, Retriever, check_k, check_queries
 from .model_record import check_recorded_model, recorded_model
