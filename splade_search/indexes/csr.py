@@ -20,7 +20,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-
 from . import compact, csr_update
 from .base import SparseIndex, TopK
 from .batches import Batch, DocMatrixBuilder, read_batches
