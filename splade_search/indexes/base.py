@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from .docstore import DocStore
 from .generations import open_snapshot
 from .layout import DOCS_FOLDER, INDEX_FORMAT, MODEL_FOLDER, read_index_files
 from .manifest import read_manifest
+from .topk import TopK, deepened
 
 __all__ = [
     "SEARCH_MODES",
@@ -45,7 +46,6 @@ BACKENDS = {"csr": "splade_search.indexes.csr:CsrIndex", "lucene": "splade_searc
 _MAX_THREADS = 8
 SEARCH_MODES = ("exact", "pruned", "approximate")
 IndexT = TypeVar("IndexT", bound="SparseIndex")
-TopK = Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,7 +184,14 @@ class SparseIndex(ABC):
         return f"{type(self).__name__}({str(self.path)!r}, documents={len(self)}, vocab={len(self._vocab)})"
 
     def search(
-        self, queries: Any, k: int = 10, *, threads: int | None = None, mode: str = "exact", **knobs: Any
+        self,
+        queries: Any,
+        k: int = 10,
+        *,
+        threads: int | None = None,
+        mode: str = "exact",
+        allowed: np.ndarray | None = None,
+        **knobs: Any,
     ) -> list[SearchResult]:
         """Top-``k`` hits for each query row, in row order.
 
@@ -193,7 +200,9 @@ class SparseIndex(ABC):
         the number of CPUs). ``mode`` (see `SEARCH_MODES`): ``"exact"`` scores every posting of the
         query terms; ``"pruned"`` returns the same hits while skipping documents that cannot reach
         the top-k; ``"approximate"`` trades recall for speed, tuned by ``knobs`` (csr backend: see
-        `approximate.ApproximateSettings`). Raises `IndexMismatchError` for a width other than the
+        `approximate.ApproximateSettings`). ``allowed``: a boolean mask over document numbers;
+        only allowed documents are ranked, inside the top-k (a filtered query still gets ``k`` hits
+        when ``k`` allowed documents match). Raises `IndexMismatchError` for a width other than the
         vocabulary size, `InputError` for a mode or knob the backend does not offer.
         """
         matrix = self._query_matrix(queries)
@@ -202,6 +211,8 @@ class SparseIndex(ABC):
         if mode not in SEARCH_MODES:
             raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
         scorer = self._scorer(mode, knobs)
+        if allowed is not None:
+            scorer = self._restricted(mode, scorer, self._check_allowed(allowed))
         rows = [
             (matrix.indices[start:end], matrix.data[start:end])
             for start, end in zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True)
@@ -274,6 +285,16 @@ class SparseIndex(ABC):
         """The top-k function of ``mode`` (backends with more modes than ``"exact"`` override this)."""
         self.check_search_settings(mode, knobs)
         return self._top_k
+
+    def _restricted(self, mode: str, scorer: TopK, allowed: np.ndarray) -> TopK:
+        """``scorer`` limited to ``allowed`` documents (backends that filter inside a mode override this)."""
+        return deepened(scorer, allowed)
+
+    def _check_allowed(self, allowed: Any) -> np.ndarray:
+        mask = np.asarray(allowed)
+        if mask.dtype != np.bool_ or mask.shape != (len(self),):
+            raise InputError(f"allowed must be a boolean mask of {len(self)} documents, got {mask.dtype} {mask.shape}")
+        return mask
 
     def _search_row(self, terms: np.ndarray, weights: np.ndarray, k: int, scorer: TopK) -> SearchResult:
         if len(terms):

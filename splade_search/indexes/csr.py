@@ -208,7 +208,14 @@ class CsrIndex(SparseIndex):
             return super()._scorer(mode, knobs)
         return self._modes.scorer(mode, knobs)
 
-    def _top_k(self, terms: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _restricted(self, mode: str, scorer: TopK, allowed: np.ndarray) -> TopK:
+        if mode != "exact":
+            return super()._restricted(mode, scorer, allowed)
+        return lambda terms, weights, k: self._top_k(terms, weights, k, allowed)
+
+    def _top_k(
+        self, terms: np.ndarray, weights: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         starts, ends = self._indptr[terms].tolist(), self._indptr[terms + 1].tolist()
         lengths = np.subtract(ends, starts)
         if not lengths.any():
@@ -219,6 +226,8 @@ class CsrIndex(SparseIndex):
         stored = np.concatenate([self._weights[a:b] for a, b in zip(starts, ends, strict=True)])
         postings = sp.csc_matrix((stored.astype(np.float32, copy=False), docs, offsets), shape=(len(self), len(terms)))
         scores = postings @ self._query_factors(weights)
+        if allowed is not None:
+            scores *= allowed  # filtered out: score 0, which is never a hit
         return top_k_dense(scores, k)
 
     def _doc_weights(self, terms: np.ndarray, doc_number: int) -> np.ndarray:

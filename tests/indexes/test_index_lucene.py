@@ -125,3 +125,13 @@ def test_crash_during_build_keeps_previous_index(tmp_path):
     reopened = SparseIndex.open(tmp_path / "idx").search(small, k=3)
     assert [r.ids for r in reopened] == [r.ids for r in previous]
     assert [p.name for p in tmp_path.iterdir()] == ["idx"]
+
+
+def test_filtered_search_ranks_inside_the_top_k(lucene_index):
+    allowed = np.zeros(N_DOCS, dtype=bool)
+    allowed[::9] = True
+    kept = np.flatnonzero(allowed)
+    for query, result in zip(QUERIES, lucene_index.search(QUERIES, k=5, allowed=allowed), strict=True):
+        expected_docs, _ = integer_brute_force(query, N_DOCS)
+        assert result.indices.tolist() == [d for d in expected_docs.tolist() if allowed[d]][:5]
+        assert set(result.indices.tolist()) <= set(kept.tolist())
