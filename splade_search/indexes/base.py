@@ -26,6 +26,8 @@ from .batches import Batch
 from .convert import as_csr
 from .docstore import DocStore
 from .generations import open_snapshot
+from .fields import FIELDS_FOLDER, FieldColumns, Records
+from .filters import parse_filter
 from .layout import DOCS_FOLDER, INDEX_FORMAT, MODEL_FOLDER, read_index_files
 from .manifest import read_manifest
 from .topk import TopK, deepened
@@ -106,6 +108,7 @@ class SparseIndex(ABC):
         if (folder / DOCS_FOLDER).is_symlink():
             raise IndexFormatError(f"{folder / DOCS_FOLDER} is a symbolic link; an index keeps its documents inside")
         self._documents = DocStore(folder / DOCS_FOLDER, verify=verify) if manifest.get("has_documents") else None
+        self._fields = FieldColumns.open(folder / FIELDS_FOLDER, len(self._doc_ids)) if manifest.get("has_fields") else None
         self._bytes_on_disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
     @classmethod
@@ -142,12 +145,14 @@ class SparseIndex(ABC):
         documents: Iterable[tuple[str, str, str]] | None = None,
         show_progress: bool = True,
         model: Any = None,
+        fields: Records | None = None,
         force: bool = False,
         lock_timeout: float = 0.0,
     ) -> SparseIndex:
         """Index ``(doc_ids, vectors)`` batches at ``path``, published as a new generation of the index there.
 
-        ``model``: an encoder to keep inside the index (``model.save`` is called). ``force``: write
+        ``model``: an encoder to keep inside the index (``model.save`` is called). ``fields``: one
+        metadata mapping per document, in order, stored for filters and hits (see `fields`). ``force``: write
         into a folder that is not provably an index (nothing of its own is deleted). ``lock_timeout``:
         seconds to wait for another writer (see `lock.WriteLock`).
         """
@@ -173,6 +178,20 @@ class SparseIndex(ABC):
         return self._documents
 
     @property
+    def fields(self) -> FieldColumns | None:
+        """The documents' stored metadata fields, or ``None`` when none were given."""
+        return self._fields
+
+    def filter_mask(self, spec: Any) -> np.ndarray | None:
+        """The mask of documents that pass the filter ``spec`` (see `filters.parse_filter`); ``None`` for no filter."""
+        parsed = parse_filter(spec)
+        if parsed is None:
+            return None
+        if self._fields is None:
+            raise InputError(f"the index {self.path} stores no metadata fields to filter on; index documents with metadata")
+        return parsed.mask(self._fields)
+
+    @property
     def model_folder(self) -> Path | None:
         """The model kept inside this generation (see `layout.MODEL_FOLDER`), or ``None``."""
         return self.folder / MODEL_FOLDER if self.manifest.get("has_model") else None
@@ -191,6 +210,7 @@ class SparseIndex(ABC):
         threads: int | None = None,
         mode: str = "exact",
         allowed: np.ndarray | None = None,
+        filter: Any = None,
         **knobs: Any,
     ) -> list[SearchResult]:
         """Top-``k`` hits for each query row, in row order.
@@ -202,7 +222,8 @@ class SparseIndex(ABC):
         the top-k; ``"approximate"`` trades recall for speed, tuned by ``knobs`` (csr backend: see
         `approximate.ApproximateSettings`). ``allowed``: a boolean mask over document numbers;
         only allowed documents are ranked, inside the top-k (a filtered query still gets ``k`` hits
-        when ``k`` allowed documents match). Raises `IndexMismatchError` for a width other than the
+        when ``k`` allowed documents match). ``filter``: a metadata filter (see `filters`), applied
+        the same way, together with ``allowed``. Raises `IndexMismatchError` for a width other than the
         vocabulary size, `InputError` for a mode or knob the backend does not offer.
         """
         matrix = self._query_matrix(queries)
@@ -211,8 +232,12 @@ class SparseIndex(ABC):
         if mode not in SEARCH_MODES:
             raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
         scorer = self._scorer(mode, knobs)
+        allowed = self._check_allowed(allowed) if allowed is not None else None
+        passing = self.filter_mask(filter)
+        if passing is not None:
+            allowed = passing if allowed is None else allowed & passing
         if allowed is not None:
-            scorer = self._restricted(mode, scorer, self._check_allowed(allowed))
+            scorer = self._restricted(mode, scorer, allowed)
         rows = [
             (matrix.indices[start:end], matrix.data[start:end])
             for start, end in zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True)

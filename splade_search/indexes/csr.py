@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from . import compact, csr_update
 from .base import SparseIndex, TopK
 from .batches import Batch, DocMatrixBuilder, read_batches
+from .fields import FieldColumns, Records, field_columns
 from .layout import check_metadata, check_vocab, write_index_files
 from .postings import Postings, doc_number_dtype, from_doc_major, keep
 from .quantization import Quantization, parse_mode, quantize
@@ -48,12 +49,28 @@ class _Contents(NamedTuple):
     documents: Documents | None
     storage: str
     model: Any
+    fields: FieldColumns | None = None
 
     @classmethod
-    def like(cls, index: CsrIndex, doc_ids: list[str], postings: Postings, documents: Documents | None) -> _Contents:
+    def like(
+        cls,
+        index: CsrIndex,
+        doc_ids: list[str],
+        postings: Postings,
+        documents: Documents | None,
+        fields: FieldColumns | None,
+    ) -> _Contents:
         """The contents of ``index`` with other documents: same vocabulary, settings and kept model."""
         return cls(
-            doc_ids, index.vocab, index.metadata, index.quantization, postings, documents, index.storage, index.model_folder
+            doc_ids,
+            index.vocab,
+            index.metadata,
+            index.quantization,
+            postings,
+            documents,
+            index.storage,
+            index.model_folder,
+            fields,
         )
 
 
@@ -88,6 +105,7 @@ class CsrIndex(SparseIndex):
         documents: Documents | None = None,
         show_progress: bool = True,
         model: Any = None,
+        fields: Records | None = None,
         force: bool = False,
         lock_timeout: float = 0.0,
         quantization: str | None = None,
@@ -99,7 +117,7 @@ class CsrIndex(SparseIndex):
         `quantization`). ``storage``: ``"plain"`` (default: arrays memory-mapped from disk) or
         ``"compact"`` (2-3x fewer bytes on disk, decoded into memory on open; see `compact`); `add`
         and `delete` keep it. ``documents``: optional ``(id, title, text)`` triples in the same
-        order as the vectors. ``model``, ``force``, ``lock_timeout``: see `SparseIndex.build`. Batches
+        order as the vectors. ``model``, ``fields``, ``force``, ``lock_timeout``: see `SparseIndex.build`. Batches
         are validated as they arrive (`read_batches`); any error leaves the index at ``path`` as it was.
         """
         vocab = check_vocab(vocab)
@@ -114,7 +132,8 @@ class CsrIndex(SparseIndex):
             postings = from_doc_major(builder.finish())
             stored, recipe = quantize(postings.weights, mode)
             postings = keep(postings._replace(weights=stored), stored != 0)
-            written = _Contents(builder.doc_ids, vocab, metadata, recipe, postings, documents, layout, model)
+            columns = field_columns(fields, builder.doc_ids)
+            written = _Contents(builder.doc_ids, vocab, metadata, recipe, postings, documents, layout, model, columns)
             return cls._write(path, written, show_progress, force)
 
     @classmethod
@@ -124,20 +143,23 @@ class CsrIndex(SparseIndex):
         batches: Iterable[Batch],
         *,
         documents: Documents | None = None,
+        fields: Records | None = None,
         show_progress: bool = True,
         lock_timeout: float = 0.0,
     ) -> CsrIndex:
         """Append documents to the index at ``path`` (a new generation); returns the updated index.
 
         New ids must not be in the index yet. ``documents`` must be given exactly when the index
-        stores documents. Integer-quantized indexes keep their scale: larger weights are refused.
+        stores documents; ``fields``: the new documents' metadata records (in order), if any.
+        Integer-quantized indexes keep their scale: larger weights are refused.
         Holds the index's write lock throughout (waiting up to ``lock_timeout`` seconds for it).
         """
         with WriteLock(path, lock_timeout):
             index = cls.open(path)
             all_documents = csr_update.extended_documents(index, documents)
             new_ids, postings = csr_update.added_postings(index, batches, show_progress)
-            return cls._write(path, _Contents.like(index, index.doc_ids + new_ids, postings, all_documents))
+            columns = csr_update.extended_fields(index, new_ids, fields)
+            return cls._write(path, _Contents.like(index, index.doc_ids + new_ids, postings, all_documents, columns))
 
     @classmethod
     def delete(cls, path: str | os.PathLike[str], ids: Iterable[str], *, lock_timeout: float = 0.0) -> CsrIndex:
@@ -150,7 +172,8 @@ class CsrIndex(SparseIndex):
             alive, postings = csr_update.remaining_postings(index, ids)
             doc_ids = [doc_id for doc_id, kept in zip(index.doc_ids, alive.tolist(), strict=True) if kept]
             documents = csr_update.kept_documents(index, alive)
-            return cls._write(path, _Contents.like(index, doc_ids, postings, documents))
+            columns = csr_update.kept_fields(index, alive, doc_ids)
+            return cls._write(path, _Contents.like(index, doc_ids, postings, documents, columns))
 
     @property
     def quantization(self) -> Quantization:
@@ -174,9 +197,9 @@ class CsrIndex(SparseIndex):
         with new_generation(Path(path), force=force) as tmp:
             if contents.storage == "compact":
                 postings, dtype = contents.postings, contents.quantization.numpy_dtype
-                files, fields = compact.FILES, compact.write_postings(tmp, postings, dtype)
+                files, extra = compact.FILES, compact.write_postings(tmp, postings, dtype)
             else:
-                files, fields = [_INDPTR, _DOCS, _WEIGHTS], {}
+                files, extra = [_INDPTR, _DOCS, _WEIGHTS], {}
                 save_array(tmp, _INDPTR, contents.postings.indptr.astype(np.int64))
                 save_array(tmp, _DOCS, contents.postings.docs.astype(doc_number_dtype(len(contents.doc_ids))))
                 save_array(tmp, _WEIGHTS, contents.postings.weights)
@@ -192,7 +215,8 @@ class CsrIndex(SparseIndex):
                 documents=contents.documents,
                 show_progress=show_progress,
                 model=contents.model,
-                **fields,
+                fields=contents.fields,
+                **extra,
             )
         return cls.open(path, verify=False)
 

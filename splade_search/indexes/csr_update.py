@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import InputError
 from .batches import Batch, DocMatrixBuilder, read_batches
 from .docstore import DocStore
+from .fields import FieldColumns, Records, iter_records
 from .postings import Postings, from_doc_major, keep, merge
 from .quantization import Quantization
 
@@ -97,3 +98,23 @@ def _requantize(weights: np.ndarray, quantization: Quantization) -> np.ndarray:
             f"{limits.max / quantization.scale:.4g}); rebuild the index with all documents"
         )
     return stored.astype(dtype)
+
+
+def extended_fields(index: CsrIndex, new_ids: list[str], records: Records | None) -> FieldColumns | None:
+    """The metadata of ``index`` followed by the new documents' ``records`` (``None`` when neither has any)."""
+    old = index.fields
+    if old is None and records is None:
+        return None
+    new = list(records) if records is not None else [None] * len(new_ids)
+    if len(new) != len(new_ids):
+        raise InputError(f"{len(new)} metadata records were given for {len(new_ids)} added documents")
+    previous = list(iter_records(old)) if old is not None else [None] * len(index)
+    return FieldColumns.from_records(previous + new, index.doc_ids + new_ids)
+
+
+def kept_fields(index: CsrIndex, alive: np.ndarray, doc_ids: list[str]) -> FieldColumns | None:
+    """The metadata of the documents that survive a deletion."""
+    old = index.fields
+    if old is None:
+        return None
+    return FieldColumns.from_records([old.record(int(n)) for n in np.flatnonzero(alive)], doc_ids)

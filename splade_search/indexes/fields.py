@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import IndexFormatError, InputError
 from .storage import load_array, read_json, save_array, write_json
 
+Records = Iterable[Mapping[str, Any] | None]
 FIELDS_FOLDER = "fields"
 SCHEMA_FILE = "fields.json"
 TYPES = ("int", "float", "bool", "string", "strings")
@@ -130,6 +131,17 @@ class FieldColumns:
             column = _read_column(folder, entry, num_docs)
             columns[column.name] = column
         return cls(columns, num_docs)
+
+
+def field_columns(records: Records | FieldColumns | None, ids: list[str]) -> FieldColumns | None:
+    """Columns for ``records`` (one per document id, in order), or ``None`` when none were given."""
+    if records is None or isinstance(records, FieldColumns):
+        columns = records
+    else:
+        columns = FieldColumns.from_records(list(records), ids)
+    if columns is not None and columns.num_docs != len(ids):
+        raise InputError(f"metadata fields were given for {columns.num_docs} documents, the index has {len(ids)}")
+    return columns
 
 
 def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

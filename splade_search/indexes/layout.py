@@ -4,7 +4,8 @@
 file checksums), ``doc_ids.txt`` (one id per line, in document-number order), ``vocab.json`` (the
 token of each column id), when documents were given at build time a `DocStore` in ``docs/``, and
 when the index keeps its own model (one that cannot be loaded again from where it came from, such
-as a freshly initialised autoencoder) a sentence-transformers model folder in ``model/``. Backend
+as a freshly initialised autoencoder) a sentence-transformers model folder in ``model/``, and when
+documents carry metadata, their typed columns in ``fields/`` (see `fields`). Backend
 files sit beside them; all are listed and checksummed in the same manifest. These files make up one
 generation of an index (see `generations`).
 """
@@ -21,6 +22,7 @@ from typing import Any
 from ..errors import InputError
 from . import validation
 from .docstore import DocStore
+from .fields import FIELDS_FOLDER, FieldColumns
 from .manifest import write_manifest
 from .storage import MANIFEST_NAME, read_doc_ids, read_json, write_doc_ids, write_json
 
@@ -67,11 +69,13 @@ def write_index_files(
     documents: Iterable[tuple[str, str, str]] | None = None,
     show_progress: bool = False,
     model: Any = None,
-    **fields: Any,
+    fields: FieldColumns | None = None,
+    **extra: Any,
 ) -> None:
-    """Write ids, vocabulary, optional document store and model, and the manifest into ``folder``.
+    """Write ids, vocabulary, optional document store, model and metadata fields, and the manifest into ``folder``.
 
     ``model``: an object with ``save(path)`` (an encoder), or the path of a model folder to copy.
+    ``fields``: stored metadata, one record per document (see `fields`).
     """
     write_doc_ids(folder / DOC_IDS_FILE, doc_ids)
     write_json(folder / VOCAB_FILE, list(vocab))
@@ -80,10 +84,15 @@ def write_index_files(
         if len(stored) != len(doc_ids) or stored.ids() != list(doc_ids):
             raise InputError("stored documents must have the same ids, in the same order, as the indexed vectors")
     model_files = _write_model(folder / MODEL_FOLDER, model) if model is not None else []
+    field_files = []
+    if fields is not None:
+        if fields.num_docs != len(doc_ids):
+            raise InputError(f"metadata fields were given for {fields.num_docs} documents, the index has {len(doc_ids)}")
+        field_files = fields.write(folder / FIELDS_FOLDER)
     write_manifest(
         folder,
         INDEX_FORMAT,
-        [DOC_IDS_FILE, VOCAB_FILE, *backend_files, *model_files],
+        [DOC_IDS_FILE, VOCAB_FILE, *backend_files, *model_files, *field_files],
         backend=backend,
         num_docs=len(doc_ids),
         num_postings=int(num_postings),
@@ -91,8 +100,9 @@ def write_index_files(
         quantization=quantization,
         has_documents=documents is not None,
         has_model=model is not None,
+        has_fields=fields is not None,
         metadata=metadata,
-        **fields,
+        **extra,
     )
 
 

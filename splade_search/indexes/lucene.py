@@ -34,6 +34,7 @@ from .base import SparseIndex
 from .batches import Batch, read_batches
 from .java import anserini_jar, autoclass, java_home, run_java_main
 from .layout import check_metadata, check_vocab, write_index_files
+from .fields import Records, field_columns
 from .generations import check_writable, new_generation
 from .lock import WriteLock
 from .topk import top_k
@@ -76,6 +77,7 @@ class LuceneIndex(SparseIndex):
         documents: Iterable[tuple[str, str, str]] | None = None,
         show_progress: bool = True,
         model: Any = None,
+        fields: Records | None = None,
         force: bool = False,
         lock_timeout: float = 0.0,
         scale: float = 100.0,
@@ -121,6 +123,7 @@ class LuceneIndex(SparseIndex):
                 documents=documents,
                 show_progress=show_progress,
                 model=model,
+                fields=field_columns(fields, doc_ids),
                 anserini=jar.name,
             )
         return cls.open(path, verify=False)

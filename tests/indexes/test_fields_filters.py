@@ -111,3 +111,25 @@ def test_bad_filters_are_clear_errors(spec, message):
 
 def test_no_filter():
     assert parse_filter(None) is None and parse_filter("") is None and parse_filter([]) is None
+
+
+def test_an_index_keeps_fields_through_add_and_delete_and_filters_inside_the_top_k(tmp_path):
+    import scipy.sparse as sp
+
+    from splade_search.indexes import CsrIndex, SparseIndex
+
+    rows = sp.csr_matrix(np.ones((5, 3), dtype=np.float32) * np.arange(1, 6, dtype=np.float32)[:, None])
+    CsrIndex.build(tmp_path / "idx", [(IDS, rows)], ["a", "b", "c"], fields=RECORDS, show_progress=False)
+    index = SparseIndex.open(tmp_path / "idx")
+    query = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    assert index.search(query, k=2)[0].ids == ["d4", "d3"]
+    assert index.search(query, k=2, filter="source=manual")[0].ids == ["d4", "d0"]
+    added = CsrIndex.add(tmp_path / "idx", [(["d5"], rows[:1] * 10)], fields=[{"source": "manual", "year": 2030}])
+    assert added.search(query, k=2, filter="source = manual and year >= 2020")[0].ids == ["d5", "d4"]
+    kept = CsrIndex.delete(tmp_path / "idx", ["d5", "d0"])
+    assert kept.fields.record(kept.doc_ids.index("d4")) == {"draft": False, "source": "manual", "tags": [], "year": 2020.0}
+    with pytest.raises(InputError, match="'nope' is not stored"):
+        kept.search(query, filter="nope=1")
+    bare = CsrIndex.build(tmp_path / "bare", [(IDS, rows)], ["a", "b", "c"], show_progress=False)
+    with pytest.raises(InputError, match="stores no metadata fields"):
+        bare.search(query, filter="year>1")
