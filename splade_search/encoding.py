@@ -42,7 +42,7 @@ def resolve_prompt(
         return prompt
     if prompt_name is not None:
         if prompt_name not in prompts:
-            raise ValueError(
+            raise InputError(
                 f"Prompt name '{prompt_name}' not found in the configured prompts dictionary with keys {list(prompts.keys())!r}."
             )
         return prompts[prompt_name]

@@ -7,6 +7,7 @@ from typing import Callable
 
 import torch
 
+from .errors import InputError
 from .sparse import to_dense
 
 
@@ -28,7 +29,7 @@ class SimilarityFunction(str, Enum):
             return cls(value)
         except ValueError:
             options = [m.value for m in cls]
-            raise ValueError(f"similarity function must be one of {options}, got {value!r}") from None
+            raise InputError(f"similarity function must be one of {options}, got {value!r}") from None
 
 
 def _as_2d(x: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,8 @@ from typing import Any
 
 import torch
 
+from .errors import InputError
+
 
 def to_dense(x: torch.Tensor) -> torch.Tensor:
     """A dense view of a sparse or dense tensor."""
@@ -17,7 +19,7 @@ def select_max_active_dims(embeddings: torch.Tensor, max_active_dims: int | None
     if max_active_dims is None:
         return embeddings
     if max_active_dims <= 0:
-        raise ValueError(f"max_active_dims must be a positive integer, got {max_active_dims}")
+        raise InputError(f"max_active_dims must be a positive integer, got {max_active_dims}")
     if embeddings.shape[-1] <= max_active_dims:
         return embeddings
     top = torch.topk(embeddings.abs(), k=max_active_dims, dim=-1)

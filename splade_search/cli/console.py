@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console()
 err_console = Console(stderr=True)
+
+USER_ERROR_EXIT = 2
 
 
 def print_json(data: Any) -> None:
@@ -19,16 +24,39 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def report_error(message: str) -> None:
+    """Print ``message`` as one ``error: ...`` line on stderr (line breaks folded, no markup interpreted)."""
+    line = " ".join(str(message).split()) or "unknown error"
+    err_console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+
+
+def os_error_message(exc: OSError, path: str | os.PathLike[str] | None = None) -> str:
+    """``<path>: <reason>`` for a failed file operation; ``path`` names the file when the error does not."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = exc.filename if exc.filename is not None else path
+    if where is None:
+        return reason
+    target = f" -> {exc.filename2}" if exc.filename2 is not None else ""
+    return f"{os.fsdecode(where)}{target}: {reason}"
+
+
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn the package's own errors into a one-line message and exit code 2, without a traceback."""
+def user_errors(path: str | Path | None = None) -> Iterator[None]:
+    """Turn the package's own errors and failed file operations (disk full, no permission, a folder where a file
+    should be...) into one ``error:`` line and exit code 2, without a traceback.
+
+    ``path``: what the verb writes, named when a file error does not name its own file.
+    """
     from ..errors import SpladeSearchError
 
     try:
         yield
-    except (SpladeSearchError, FileNotFoundError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(code=2) from None
+    except SpladeSearchError as exc:
+        report_error(str(exc))
+        raise typer.Exit(code=USER_ERROR_EXIT) from None
+    except OSError as exc:
+        report_error(os_error_message(exc, path))
+        raise typer.Exit(code=USER_ERROR_EXIT) from None
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
         raise typer.Exit(code=130) from None

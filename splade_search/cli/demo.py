@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from .console import console, user_errors
+from .options import K_RANGE, check_output_folder
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -17,7 +18,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         out: Path = typer.Option(Path("indexes/sample"), "--out", "-o", help="Where to write the sample index."),
-        k: int = typer.Option(3, "-k", help="Hits per query."),
+        k: int = typer.Option(3, "-k", **K_RANGE, help="Hits per query."),
     ) -> None:
         """Offline end-to-end run: encode and index the sample corpus, then answer the sample queries."""
         from ..data import read_corpus
@@ -25,8 +26,9 @@ def register(app: typer.Typer) -> None:
         from ..retrieval.indexing import index_corpus
         from .loading import load_encoder
 
+        check_output_folder(out, "--out")
         queries = [q for q in (SAMPLES / "queries.txt").read_text(encoding="utf-8").splitlines() if q.strip()]
-        with user_errors():
+        with user_errors(out):
             console.rule("splade-search demo: embedded tiny SPLADE on the bundled sample corpus")
             model = load_encoder("splade-tiny")
             corpus = read_corpus(SAMPLES / "corpus.jsonl")

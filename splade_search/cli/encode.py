@@ -9,6 +9,7 @@ from rich.table import Table
 
 from .console import console, print_json, user_errors
 from .loading import load_encoder
+from .options import check_choice
 
 
 def register(app: typer.Typer) -> None:
@@ -19,14 +20,13 @@ def register(app: typer.Typer) -> None:
         texts: list[str] = typer.Argument(..., help="Texts to encode."),
         model: str = typer.Option("splade-tiny", "--model", "-m", help="Model folder, hub id or embedded alias."),
         side: str = typer.Option("query", help="Encode as 'query' or 'document'."),
-        top_k: int = typer.Option(20, "--top-k", "-k", help="Terms to show per text."),
-        max_active_dims: int = typer.Option(None, help="Keep only this many dimensions per text."),
+        top_k: int = typer.Option(20, "--top-k", "-k", min=1, help="Terms to show per text."),
+        max_active_dims: int = typer.Option(None, min=1, help="Keep only this many dimensions per text."),
         fast: bool = typer.Option(False, "--fast", help="bfloat16 vocabulary projection (SPLADE; faster, approximate)."),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Encode texts and print their heaviest terms (CSR models: latent dimensions) and weights."""
-        if side not in ("query", "document"):
-            raise typer.BadParameter("side must be 'query' or 'document'", param_hint="--side")
+        check_choice(side, ("query", "document"), "--side", "side")
         with user_errors():
             encoder = load_encoder(model, fast=fast)
             method = encoder.encode_query if side == "query" else encoder.encode_document

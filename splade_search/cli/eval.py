@@ -22,9 +22,9 @@ from rich.table import Table
 
 from ..errors import InputError
 from .console import console, err_console, print_json, user_errors
+from .options import MAX_K, about, check_backend, check_input_file, check_max_length, check_output_file, check_output_folder
 from .search_options import knob_option, mode_option, search_settings
 
-BACKENDS = ("csr", "lucene")
 NANO_PREFIX = "nano:"
 SELF_HIT_DATASETS = ("arguana", "quora")
 
@@ -42,16 +42,16 @@ def register(app: typer.Typer) -> None:
         nano_dir: Path = typer.Option(None, "--nano-dir", help="Local folder of NanoBEIR BEIR folders (instead of the hub)."),
         backend: list[str] = typer.Option(["csr"], "--backend", "-b", help="Index backend for --model: csr or lucene (repeatable)."),
         split: str = typer.Option("test", help="Qrels split of a BEIR folder."),
-        k: int = typer.Option(100, "-k", min=1, help="Documents retrieved per query."),
-        max_length: int = typer.Option(None, "--max-length", help="Maximum tokens per document (default: the model's)."),
-        query_max_length: int = typer.Option(None, "--query-max-length", help="Maximum tokens per query (default: the model's)."),
-        batch_size: int = typer.Option(32, help="Texts per forward pass when indexing."),
+        k: int = typer.Option(100, "-k", min=1, max=MAX_K, help="Documents retrieved per query."),
+        max_length: int = typer.Option(None, "--max-length", min=1, help="Maximum tokens per document (default: the model's)."),
+        query_max_length: int = typer.Option(None, "--query-max-length", min=1, help="Maximum tokens per query (default: the model's)."),
+        batch_size: int = typer.Option(32, min=1, help="Texts per forward pass when indexing."),
         fast: bool = typer.Option(False, "--fast", help="bfloat16 vocabulary projection when encoding (SPLADE; faster, approximate)."),
         ignore_identical_ids: bool = typer.Option(
             None, "--ignore-identical-ids/--keep-identical-ids", help="Drop hits whose id equals the query id (default: on for ArguAna/Quora)."
         ),
-        warmup: int = typer.Option(10, help="Untimed queries before the latency measurement."),
-        latency_queries: int = typer.Option(1000, help="At most this many queries are timed one by one."),
+        warmup: int = typer.Option(10, min=0, help="Untimed queries before the latency measurement."),
+        latency_queries: int = typer.Option(1000, min=1, help="At most this many queries are timed one by one."),
         out: Path = typer.Option(None, "--out", "-o", help="Results folder: results.json, a TREC run per system, the indexes."),
         plot: Path = typer.Option(None, "--plot", help="Write a PNG of nDCG@10 against --plot-x."),
         plot_x: str = typer.Option("sparsity", help="Plot x axis: sparsity, latency or flops."),
@@ -63,14 +63,16 @@ def register(app: typer.Typer) -> None:
         models, indexes = list(model or []), list(index or [])
         settings = search_settings(mode, knob)
         _check_options(models, indexes, data, (qrels, queries), backend, plot_x, settings)
-        with user_errors(), _reported_warnings():
+        _check_paths(qrels, queries, nano_dir, out, plot)
+        with user_errors(out), _reported_warnings():
             datasets = _datasets(data, split, nano_dir) if data else None
+            judged = _judged(qrels, queries)
             with _index_root(out) as root:
                 results = _evaluate_all(
                     models,
                     indexes,
                     datasets,
-                    (qrels, queries),
+                    judged,
                     root,
                     backends=list(dict.fromkeys(backend)),
                     settings=settings,
@@ -106,7 +108,6 @@ def _check_options(
 ) -> None:
     """Refuse option combinations that cannot work, before any model is loaded."""
     from ..eval.plots import X_AXES
-    from ..indexes import check_search_settings
 
     has_files = any(files)
     problems = [
@@ -114,17 +115,23 @@ def _check_options(
         (bool(data) and has_files, "give either --data or --qrels with --queries, not both", "--data"),
         (not data and not all(files), "give --data (a BEIR folder or nano:NAME), or --qrels FILE --queries FILE with --index", "--data"),
         (has_files and bool(models), "--qrels/--queries evaluate existing indexes; to index with --model, give a corpus with --data", "--qrels"),
-        (any(b not in BACKENDS for b in backends), f"unknown backend in {', '.join(backends)}; choose from {', '.join(BACKENDS)}", "--backend"),
         (plot_x not in X_AXES, f"choose one of {', '.join(X_AXES)}", "--plot-x"),
     ]
     for failed, message, hint in problems:
         if failed:
             raise typer.BadParameter(message, param_hint=hint)
-    for name in backends if models else []:
-        try:
-            check_search_settings(name, *settings)
-        except InputError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--mode / --knob") from None
+    for name in backends:
+        check_backend(name, *(settings if models else ("exact", {})))
+
+
+def _check_paths(qrels: Path | None, queries: Path | None, nano_dir: Path | None, out: Path | None, plot: Path | None) -> None:
+    """The files to read exist, and the results can be written where asked."""
+    check_input_file(qrels, "--qrels")
+    check_input_file(queries, "--queries")
+    if nano_dir is not None and not nano_dir.is_dir():
+        raise typer.BadParameter(f"{nano_dir} is not a folder", param_hint="--nano-dir")
+    check_output_folder(out, "--out")
+    check_output_file(plot, "--plot")
 
 
 def _datasets(data: str, split: str, nano_dir: Path | None) -> list[Any]:
@@ -141,21 +148,30 @@ def _datasets(data: str, split: str, nano_dir: Path | None) -> list[Any]:
     return [load_nanobeir(name, local_dir=nano_dir) for name in names]
 
 
-def _index_data(index: Any, qrels: Path, queries: Path) -> Any:
-    """A benchmark whose corpus is the index's documents, with judgements and queries from files."""
-    from ..data import BeirData, Document, read_qrels
-    from .query import read_query_file
+Judged = tuple[dict[str, str], dict[str, dict[str, int]], str]
+"""Queries, judgements and a name, read from ``--queries`` and ``--qrels``."""
 
-    return BeirData.from_parts(
-        (Document(doc_id) for doc_id in index.doc_ids), read_query_file(queries), read_qrels(qrels), name=queries.stem, split=""
-    )
+
+def _judged(qrels: Path | None, queries: Path | None) -> Judged | None:
+    """The ``--queries`` and ``--qrels`` files, read (before any model loads)."""
+    from ..data import read_qrels, read_query_file
+
+    return (read_query_file(queries), read_qrels(qrels), queries.stem) if queries and qrels else None
+
+
+def _index_data(index: Any, judged: Judged) -> Any:
+    """A benchmark whose corpus is the index's documents, with the queries and judgements read from files."""
+    from ..data import BeirData, Document
+
+    queries, qrels, name = judged
+    return BeirData.from_parts((Document(doc_id) for doc_id in index.doc_ids), queries, qrels, name=name, split="")
 
 
 def _evaluate_all(
     models: list[str],
     indexes: list[Path],
     datasets: list[Any] | None,
-    files: tuple[Path | None, Path | None],
+    judged: Judged | None,
     root: Path,
     *,
     backends: list[str],
@@ -180,9 +196,13 @@ def _evaluate_all(
     mode, knobs = settings
     opened = [SparseIndex.open(path) for path in indexes]
     for idx in opened:
-        check_search_settings(idx.backend, mode, knobs)
+        with about("--mode / --knob"):
+            check_search_settings(idx.backend, mode, knobs)
     encoders = {name: load_encoder(name, fast=fast) for name in models}
     retrievers = [SparseRetriever(load_encoder(recorded_model(idx), fast=fast), idx, mode=mode, knobs=knobs) for idx in opened]
+    for encoder in [*encoders.values(), *(retriever.model for retriever in retrievers)]:
+        check_max_length(encoder, build["max_length"], "--max-length")
+        check_max_length(encoder, search["query_max_length"], "--query-max-length")
     for dataset in datasets or [None]:
         for name, encoder in encoders.items():
             for backend in backends:
@@ -195,7 +215,7 @@ def _evaluate_all(
                     )
                 )
         for path, retriever in zip(indexes, retrievers):
-            benchmark = dataset or _index_data(retriever.index, *files)
+            benchmark = dataset or _index_data(retriever.index, judged)
             ignore = _self_hits(ignore_identical_ids, benchmark)
             results.append(evaluate_retriever(retriever, benchmark, ignore_identical_ids=ignore, system=str(path), **search))
     return results

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from .console import console, print_json, user_errors
 from .loading import load_encoder
+from .options import about, check_backend, check_choice, check_max_length, check_output_folder, count_corpus
 
 INDEXES_DIR = Path("indexes")
 
@@ -30,9 +31,9 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option("splade-tiny", "--model", "-m", help="Model folder, hub id or embedded alias."),
         backend: str = typer.Option("csr", help="Index backend: csr (in-process) or lucene (pyserini)."),
         out: Path = typer.Option(None, "--out", "-o", help="Index folder [default: indexes/<corpus name>]."),
-        batch_size: int = typer.Option(32, help="Texts per forward pass."),
-        max_length: int = typer.Option(None, help="Maximum tokens per document (default: the model's)."),
-        max_active_dims: int = typer.Option(None, help="Keep at most this many terms per document."),
+        batch_size: int = typer.Option(32, min=1, help="Texts per forward pass."),
+        max_length: int = typer.Option(None, min=1, help="Maximum tokens per document (default: the model's)."),
+        max_active_dims: int = typer.Option(None, min=1, help="Keep at most this many terms per document."),
         fast: bool = typer.Option(False, "--fast", help="bfloat16 vocabulary projection (SPLADE; faster, approximate)."),
         quantization: str = typer.Option(None, help="csr weights: float16, int8 or uint8 (default float32)."),
         storage: str = typer.Option(
@@ -48,26 +49,17 @@ def register(app: typer.Typer) -> None:
         json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Encode CORPUS with a sparse encoder and build an index (resumable after an interruption)."""
-        from ..data import count_documents, read_corpus
+        from ..data import read_corpus
         from ..retrieval.indexing import index_corpus
 
         target = out or default_index_path(corpus)
-        options = {name: value for name, value in (("quantization", quantization), ("storage", storage)) if value}
-        for name in options:
-            if backend != "csr":
-                raise typer.BadParameter(f"{name} applies to the csr backend only", param_hint=f"--{name}")
-        with user_errors():
-            documents = read_corpus(
-                corpus,
-                id_field=id_field,
-                title_field=title_field,
-                text_field=text_field,
-                hub_config=hub_config,
-                hub_split=hub_split,
-                on_decode_error=on_decode_error,
-            )
-            total = count_documents(corpus) if Path(corpus).exists() else None
+        _check_options(backend, quantization, storage, on_decode_error, target)
+        with user_errors(target):
+            fields = {"id_field": id_field, "title_field": title_field, "text_field": text_field}
+            total = count_corpus(corpus, **fields, on_decode_error=on_decode_error) if Path(corpus).exists() else None
+            documents = read_corpus(corpus, **fields, hub_config=hub_config, hub_split=hub_split, on_decode_error=on_decode_error)
             encoder = load_encoder(model, fast=fast)
+            check_max_length(encoder, max_length)
             report = index_corpus(
                 encoder,
                 documents,
@@ -80,7 +72,7 @@ def register(app: typer.Typer) -> None:
                 resume=not restart,
                 total=total,
                 show_progress=not json_output,
-                backend_options=options,
+                backend_options={n: v for n, v in (("quantization", quantization), ("storage", storage)) if v is not None},
             )
         stats = report.index.stats().to_dict()
         summary = {
@@ -103,3 +95,18 @@ def register(app: typer.Typer) -> None:
         table.add_row("encoding", f"{summary['encode_seconds']} s ({summary['docs_per_second']} docs/s)")
         table.add_row("index build", f"{summary['build_seconds']} s")
         console.print(table)
+
+
+def _check_options(backend: str, quantization: str | None, storage: str | None, on_decode_error: str, target: Path) -> None:
+    """Refuse option values that cannot work, before the corpus is read or a model loaded."""
+    from ..indexes.compact import parse_storage
+    from ..indexes.quantization import parse_mode
+
+    check_backend(backend)
+    for flag, value, parse in (("--quantization", quantization, parse_mode), ("--storage", storage, parse_storage)):
+        if value is not None and backend != "csr":
+            raise typer.BadParameter("applies to the csr backend only", param_hint=flag)
+        with about(flag):
+            parse(value)
+    check_choice(on_decode_error, ("warn", "error"), "--on-decode-error", "policy")
+    check_output_folder(target, "--out")

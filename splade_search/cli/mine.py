@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from .console import console, print_json, user_errors
+from .options import K_RANGE, check_choice, check_finite, check_input_file, check_max_length, check_output_file, count_corpus, refuse
 
 
 def register(app: typer.Typer) -> None:
@@ -21,14 +22,14 @@ def register(app: typer.Typer) -> None:
         index: str = typer.Option(None, "--index", "-i", help="Mine from this existing index (it records its model)."),
         corpus: str = typer.Option(None, "--corpus", help="Or index this corpus (BEIR folder, JSONL, ...) on the fly."),
         model: str = typer.Option(None, "--model", "-m", help="Retriever model (default: the index's; splade-tiny)."),
-        n_negatives: int = typer.Option(4, "--negatives", "-n", help="Negatives per query."),
-        top_k: int = typer.Option(30, "--top-k", help="Candidates retrieved per query."),
-        skip_top: int = typer.Option(0, "--skip-top", help="Ignore the best N ranks (likely unjudged positives)."),
+        n_negatives: int = typer.Option(4, "--negatives", "-n", min=1, help="Negatives per query."),
+        top_k: int = typer.Option(30, "--top-k", **K_RANGE, help="Candidates retrieved per query."),
+        skip_top: int = typer.Option(0, "--skip-top", min=0, help="Ignore the best N ranks (likely unjudged positives)."),
         teacher: str = typer.Option(None, "--teacher", help="Teacher model (alias, folder or hub id); none: no labels."),
         teacher_kind: str = typer.Option("sparse", "--teacher-kind", help="sparse, dense or cross-encoder."),
         teacher_scale: float = typer.Option(1.0, "--teacher-scale", help="Multiply dense/cross-encoder scores."),
-        max_length: int = typer.Option(None, "--max-length", help="Truncate documents to N tokens (index and teacher)."),
-        max_rows: int = typer.Option(None, "--max-rows", help="Use only the first N pairs."),
+        max_length: int = typer.Option(None, "--max-length", min=1, help="Truncate documents to N tokens (index and teacher)."),
+        max_rows: int = typer.Option(None, "--max-rows", min=1, help="Use only the first N pairs."),
         query_column: str = typer.Option("query", help="Query column of the pairs file."),
         positive_column: str = typer.Option("positive", help="Positive column of the pairs file (or 'pos')."),
         json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -37,25 +38,35 @@ def register(app: typer.Typer) -> None:
 
         The output feeds ``splade-search train --loss margin-mse`` (or ``distill-kl``) directly.
         """
-        with user_errors():
-            from ..errors import InputError
-            from ..training import mining
+        from ..training import mining
 
-            if (index is None) == (corpus is None):
-                raise InputError("give exactly one of --index or --corpus")
+        if (index is None) == (corpus is None):
+            refuse("--index / --corpus", "give exactly one of --index or --corpus")
+        if top_k <= skip_top:
+            refuse("--top-k", f"{top_k} must exceed --skip-top ({skip_top}) to leave any candidates")
+        check_choice(teacher_kind, mining.TEACHER_KINDS, "--teacher-kind", "teacher kind")
+        check_finite(teacher_scale, "--teacher-scale")
+        check_input_file(pairs, "PAIRS")
+        check_output_file(output, "--output")
+        with user_errors(output):
+            from .loading import load_encoder
+
             started = time.perf_counter()
             rows_in = mining.read_pairs(pairs, query_column, positive_column)[:max_rows]
-            retriever_model = model or (None if index else "splade-tiny")
+            if corpus and Path(corpus).exists():
+                count_corpus(corpus)
+            retriever_model = load_encoder(model or "splade-tiny") if corpus else model
+            if corpus:
+                check_max_length(retriever_model, max_length)
+            scorer = mining.load_teacher(teacher_kind, teacher, max_length, teacher_scale) if teacher else None
+            if scorer is not None:
+                check_max_length(scorer.model, max_length)
             with tempfile.TemporaryDirectory(prefix="splade-mine-") as workdir:  # the on-the-fly index, if any
                 retriever = mining.retriever_for(retriever_model, corpus, index, max_length, workdir)
                 rows = mining.mine_hard_negatives(
                     rows_in, retriever, n_negatives=n_negatives, top_k=top_k, skip_top=skip_top
                 )
-            if teacher:
-                scorer = mining.load_teacher(teacher_kind, teacher, max_length, teacher_scale)
-                written = mining.write_rows(mining.iter_scored(rows, scorer), output)
-            else:
-                written = mining.write_rows(rows, output)
+            written = mining.write_rows(mining.iter_scored(rows, scorer) if scorer else rows, output)
             summary = {
                 "pairs": len(rows_in),
                 "rows_written": written,

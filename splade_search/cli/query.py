@@ -7,9 +7,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from ..data.queries import read_query_file
 from ..errors import InputError
 from .console import console, print_json, user_errors
 from .index import INDEXES_DIR
+from .options import K_RANGE, about, check_input_file, check_output_file
 from .search_options import knob_option, mode_option, search_settings
 
 SNIPPET = 90
@@ -20,25 +22,6 @@ def latest_index(root: Path = INDEXES_DIR) -> Path:
     from ..retrieval.locations import latest_index as newest
 
     return newest(root)
-
-
-def read_query_file(path: Path) -> dict[str, str]:
-    """Queries from a BEIR ``queries.jsonl`` or a text file (``id<TAB>query`` or one query per line)."""
-    from ..data import read_queries
-
-    if path.suffix in (".jsonl", ".gz"):
-        return read_queries(path)
-    queries: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        qid, _, text = line.partition("\t") if "\t" in line else (str(number), "", line)
-        if qid in queries:
-            raise InputError(f"{path}:{number}: query id {qid!r} appears twice")
-        queries[qid] = text.strip()
-    if not queries:
-        raise InputError(f"{path} holds no queries")
-    return queries
 
 
 def _snippet(title: str, text: str) -> str:
@@ -53,11 +36,11 @@ def register(app: typer.Typer) -> None:
     def query(
         texts: list[str] = typer.Argument(None, help="Query texts."),
         index: Path = typer.Option(None, "--index", "-i", help="Index folder [default: the newest under indexes/]."),
-        k: int = typer.Option(10, "-k", help="Hits per query."),
+        k: int = typer.Option(10, "-k", **K_RANGE, help="Hits per query."),
         queries: Path = typer.Option(None, "--queries", help="File of queries (queries.jsonl, id<TAB>text, or one per line)."),
         run: Path = typer.Option(None, "--run", help="TREC run file to write [default with --queries: <queries>.run]."),
         model: str = typer.Option(None, "--model", "-m", help="Query model [default: the one the index records]."),
-        terms: int = typer.Option(3, help="Matching terms to show per hit."),
+        terms: int = typer.Option(3, min=0, help="Matching terms to show per hit."),
         mode: str = mode_option(),
         knob: list[str] = knob_option(),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -71,13 +54,18 @@ def register(app: typer.Typer) -> None:
         if not texts and queries is None:
             raise typer.BadParameter("give query texts or --queries FILE")
         mode, knobs = search_settings(mode, knob)
-        with user_errors():
+        check_input_file(queries, "--queries")
+        target = run or (queries.with_suffix(".run") if queries else None)
+        check_output_file(target, "--run")
+        with user_errors(target):
+            found = read_query_file(queries) if queries is not None else None
             path = index or latest_index()
             opened = SparseIndex.open(path)
-            check_search_settings(opened.backend, mode, knobs)
+            with about("--mode / --knob"):
+                check_search_settings(opened.backend, mode, knobs)
             retriever = SparseRetriever(load_encoder(model or recorded_model(opened)), opened, mode=mode, knobs=knobs)
-            if queries is not None:
-                _run_file(retriever, queries, run, k, json_output)
+            if found is not None:
+                _run_file(retriever, found, target, k, json_output)
                 return
             results = retriever.search(list(texts), k=k, explain=True)
         if json_output:
@@ -93,12 +81,10 @@ def register(app: typer.Typer) -> None:
             console.print(table)
 
 
-def _run_file(retriever, queries: Path, run: Path | None, k: int, json_output: bool) -> None:
+def _run_file(retriever, found: dict[str, str], target: Path, k: int, json_output: bool) -> None:
     from ..data import write_run
 
-    found = read_query_file(queries)
     results = retriever.run(found, k=k)
-    target = run or queries.with_suffix(".run")
     write_run(target, results, tag="splade-search")
     if json_output:
         print_json({"queries": len(found), "run": str(target), "k": k})

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from .console import console, err_console, print_json, user_errors
+from .options import check_input_file
 
 STEP_KEYS = (
     "base_loss",
@@ -94,7 +95,7 @@ def register(app: typer.Typer) -> None:
         label_column: str = typer.Option(None, help="Column with labels/scores (renamed to 'label')."),
         train_split: str = typer.Option(None, help="Split of a hub dataset (default train)."),
         train_config: str = typer.Option(None, help="Configuration of a hub dataset."),
-        max_rows: int = typer.Option(None, help="Use only the first N rows."),
+        max_rows: int = typer.Option(None, min=1, help="Use only the first N rows."),
         loss: str = typer.Option(
             None, help="mnrl, margin-mse, distill-kl, mse, cosent, angle, cosine or triplet (default mnrl)."
         ),
@@ -102,33 +103,33 @@ def register(app: typer.Typer) -> None:
         document_weight: float = typer.Option(
             None, help="Document FLOPS weight (default 3e-5; 3e-4 for inference-free)."
         ),
-        cached_mini_batch_size: int = typer.Option(None, help="Use CachedSpladeLoss with mini-batches of this size."),
+        cached_mini_batch_size: int = typer.Option(None, min=1, help="Use CachedSpladeLoss with mini-batches of this size."),
         idf_json: str = typer.Option(
             None, help="inference-free: initial query weights from an idf.json (default: corpus IDF)."
         ),
         static_lr: float = typer.Option(
             None, help="inference-free: learning rate of the query weights (default 1e-3)."
         ),
-        csr_k: int = typer.Option(None, help="csr: active latents per embedding (default: the base model's k)."),
-        csr_k_aux: int = typer.Option(None, help="csr: latents of the auxiliary (dead-latent) loss."),
+        csr_k: int = typer.Option(None, min=1, help="csr: active latents per embedding (default: the base model's k)."),
+        csr_k_aux: int = typer.Option(None, min=0, help="csr: latents of the auxiliary (dead-latent) loss."),
         lr: float = typer.Option(None, help="Learning rate (default 2e-5; 4e-5 for csr)."),
-        batch_size: int = typer.Option(None, help="Rows per batch (default 16)."),
+        batch_size: int = typer.Option(None, min=1, help="Rows per batch (default 16)."),
         epochs: float = typer.Option(None, help="Training epochs (default 1)."),
-        max_steps: int = typer.Option(None, help="Stop after this many optimizer steps (overrides epochs)."),
+        max_steps: int = typer.Option(None, min=1, help="Stop after this many optimizer steps (overrides epochs)."),
         max_length: int = typer.Option(
-            None, help="Truncate training texts to N tokens (default 256); the saved model keeps its own length."
+            None, min=1, help="Truncate training texts to N tokens (default 256); the saved model keeps its own length."
         ),
         warmup: float = typer.Option(None, help="Learning-rate warm-up, steps or a ratio < 1 (default 0.1)."),
-        seed: int = typer.Option(None, help="Random seed (default 42)."),
+        seed: int = typer.Option(None, min=0, help="Random seed (default 42)."),
         batch_sampler: str = typer.Option(
             None, help="batch_sampler, no_duplicates or group_by_label (default no_duplicates)."
         ),
-        logging_steps: int = typer.Option(None, help="Print losses every N steps (default 10)."),
-        save_steps: int = typer.Option(None, help="Save a checkpoint every N steps (default eval steps or 100)."),
+        logging_steps: int = typer.Option(None, min=1, help="Print losses every N steps (default 10)."),
+        save_steps: int = typer.Option(None, min=1, help="Save a checkpoint every N steps (default eval steps or 100)."),
         eval_data: str = typer.Option(None, help="BEIR folder to evaluate on (corpus.jsonl, queries.jsonl, qrels/)."),
         eval_split: str = typer.Option(None, help="qrels split of the BEIR folder (default test)."),
-        eval_steps: int = typer.Option(None, help="Evaluate every N steps (default 100)."),
-        eval_max_queries: int = typer.Option(None, help="Evaluate on the first N queries only."),
+        eval_steps: int = typer.Option(None, min=1, help="Evaluate every N steps (default 100)."),
+        eval_max_queries: int = typer.Option(None, min=1, help="Evaluate on the first N queries only."),
         fp16: bool = typer.Option(None, "--fp16/--no-fp16", help="Mixed precision (GPU)."),
         bf16: bool = typer.Option(None, "--bf16/--no-bf16", help="bfloat16 mixed precision."),
         resume: bool = typer.Option(
@@ -141,15 +142,18 @@ def register(app: typer.Typer) -> None:
         Ctrl-C saves a checkpoint after the current step; rerun with --resume to continue.
         """
         flags = {key: value for key, value in locals().items() if key not in ("config", "json_output")}
+        check_input_file(config, "--config")
         with user_errors():
+            from ..training.config import build_config, read_config_file
+
+            settings = build_config(read_config_file(config) if config else {}, flags)
+        with user_errors(settings.output):
             from transformers.utils import logging as hf_logging
 
-            from ..training.config import build_config, read_config_file
             from ..training.run import run_training
 
             hf_logging.set_verbosity_error()
             hf_logging.disable_progress_bar()
-            settings = build_config(read_config_file(config) if config else {}, flags)
             if not json_output:
                 err_console.print(
                     f"training {settings.architecture} from {settings.model} "

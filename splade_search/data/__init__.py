@@ -13,6 +13,7 @@ from .corpus import CorpusKind, count_documents, detect_kind, read_corpus, read_
 from .documents import Document
 from .nanobeir import NANOBEIR_DATASETS, load_nanobeir, nanobeir_name
 from .problems import DataWarning
+from .queries import read_query_file
 from .trec import Qrels, Run, read_qrels, read_run, write_qrels, write_run
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "read_corpus",
     "read_qrels",
     "read_queries",
+    "read_query_file",
     "read_rows",
     "read_run",
     "write_qrels",

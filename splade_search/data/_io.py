@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from ..errors import DataFormatError
 from ..files import apply_umask
 from .problems import OnProblem, handle_problem
 
@@ -52,6 +53,16 @@ def decoded_lines(path: PathLike, on_decode_error: OnProblem = "error") -> Itera
                 )
             else:
                 yield number, line
+
+
+def read_utf8(path: PathLike) -> str:
+    """The whole text of a UTF-8 file; other bytes raise :class:`DataFormatError` naming file and line."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise DataFormatError(f"{path}, line {line}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
 
 
 @contextlib.contextmanager

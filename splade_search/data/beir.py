@@ -106,9 +106,11 @@ def load_beir(folder: PathLike, split: str = "test", *, on_empty: OnProblem = "w
     return BeirData.from_parts(corpus, queries, qrels, name=root.name, split=split)
 
 
-def read_queries(path: PathLike, *, on_empty: OnProblem = "warn") -> dict[str, str]:
-    """Read a queries JSONL file (``_id``, ``text``) as query id -> text; empty queries are handled per ``on_empty``."""
-    return {query.id: query.text for query in read_corpus(path, kind="jsonl", title_field=None, on_empty=on_empty)}
+def read_queries(path: PathLike, *, on_empty: OnProblem = "warn", on_decode_error: OnProblem = "warn") -> dict[str, str]:
+    """Read a queries JSONL file (``_id``, ``text``) as query id -> text; empty queries are handled per ``on_empty``,
+    lines that are not UTF-8 per ``on_decode_error``."""
+    records = read_corpus(path, kind="jsonl", title_field=None, on_empty=on_empty, on_decode_error=on_decode_error)
+    return {query.id: query.text for query in records}
 
 
 def beir_splits(folder: PathLike) -> list[str]:

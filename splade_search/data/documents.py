@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from ..errors import DataFormatError
 
 DEFAULT_ID_FIELDS = ("_id", "id")
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +70,22 @@ def document_from_record(record: Mapping[str, Any], where: str, fields: Fields) 
 
 
 def id_value(value: Any, where: str, field: str) -> str:
-    """An id as a non-empty string; integers are converted, other types raise :class:`DataFormatError`."""
+    """An id as a non-empty string without whitespace; integers are converted.
+
+    Other types, empty ids and ids holding whitespace (a space, tab or line break, which TREC run and
+    qrels files cannot hold) raise :class:`DataFormatError`.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
         raise DataFormatError(f"{where}: field {field!r} must be a string or an integer, got {_kind(value)}")
     if not value.strip():
         raise DataFormatError(f"{where}: field {field!r} is empty; every record needs an id")
+    if _WHITESPACE.search(value):
+        raise DataFormatError(
+            f"{where}: id {_shown(value)} in field {field!r} holds whitespace; "
+            "ids cannot contain spaces, tabs or line breaks (TREC run files separate fields by whitespace)"
+        )
     return value
 
 
@@ -88,8 +99,12 @@ def _text_value(record: Mapping[str, Any], field: str, where: str) -> str:
 
 
 def _kind(value: Any) -> str:
+    return f"{type(value).__name__} {_shown(value)}"
+
+
+def _shown(value: Any) -> str:
     shown = repr(value)
-    return f"{type(value).__name__} {shown if len(shown) <= 40 else shown[:37] + '...'}"
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def _names(names: Any) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
+from ..errors import InputError
 from .losses.splade import SpladeLoss
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class SpladeRegularizerWeightSchedulerCallback(TrainerCallback):
     ) -> None:
         super().__init__()
         if not isinstance(loss, SpladeLoss):
-            raise ValueError(f"SpladeRegularizerWeightSchedulerCallback needs a SpladeLoss, got {type(loss).__name__}")
+            raise InputError(f"SpladeRegularizerWeightSchedulerCallback needs a SpladeLoss, got {type(loss).__name__}")
         try:
             self.scheduler_type = SchedulerType(
                 scheduler_type.lower() if isinstance(scheduler_type, str) else scheduler_type

@@ -7,15 +7,37 @@ are accepted for underscores); an unknown key is an error that lists the valid o
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..data._io import read_utf8
 from ..errors import InputError
 
 ARCHITECTURES = ("splade", "inference-free", "csr")
 DEFAULT_MODELS = {"splade": "splade-tiny", "inference-free": "splade-tiny", "csr": "minilm"}
 LOSSES = ("mnrl", "margin-mse", "distill-kl", "mse", "cosent", "angle", "cosine", "triplet")
+
+WHOLE_NUMBERS = {
+    "batch_size": 1,
+    "logging_steps": 1,
+    "max_steps": 1,
+    "max_length": 1,
+    "max_rows": 1,
+    "save_steps": 1,
+    "save_total_limit": 1,
+    "eval_steps": 1,
+    "eval_max_queries": 1,
+    "cached_mini_batch_size": 1,
+    "seed": 0,
+}
+"""Integer settings and their smallest value (None, where allowed, means the default)."""
+POSITIVE_NUMBERS = ("lr", "static_lr", "epochs", "scale")
+NON_NEGATIVE_NUMBERS = ("warmup", "query_weight", "document_weight", "csr_beta", "csr_gamma")
+BATCH_SAMPLERS = ("batch_sampler", "no_duplicates", "group_by_label")
+NO_FLAG = ("scale", "csr_beta", "csr_gamma", "save_total_limit")
+MAX_SEED = 2**32 - 1
 
 
 @dataclass
@@ -63,25 +85,20 @@ class TrainConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.architecture not in ARCHITECTURES:
-            raise InputError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}")
-        if self.loss not in LOSSES:
-            raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        for name, choices in (("architecture", ARCHITECTURES), ("loss", LOSSES), ("batch_sampler", BATCH_SAMPLERS)):
+            if getattr(self, name) not in choices:
+                raise InputError(f"{_setting(name)} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
         if self.model is None:
             self.model = DEFAULT_MODELS[self.architecture]
         if isinstance(self.columns, str):
             self.columns = [c.strip() for c in self.columns.split(",") if c.strip()]
-        for name in ("batch_size", "logging_steps"):
-            if getattr(self, name) <= 0:
-                raise InputError(f"{name} must be positive, got {getattr(self, name)}")
+        _check_numbers(self)
         for name in ("csr_k", "csr_k_aux"):
             value = getattr(self, name)
             if value is not None and (self.architecture != "csr" or value < (1 if name == "csr_k" else 0)):
                 raise InputError(
                     f"{name} applies to --architecture csr and must be >= {1 if name == 'csr_k' else 0}, got {value}"
                 )
-        if self.max_steps is not None and self.max_steps <= 0:
-            raise InputError(f"max_steps must be positive, got {self.max_steps}")
         if self.train_data is None:
             raise InputError(
                 "no training data: pass --train-data (a .jsonl/.csv/.tsv/.parquet file or a hub dataset name)"
@@ -96,12 +113,37 @@ class TrainConfig:
         return asdict(self)
 
 
+def _check_numbers(config: TrainConfig) -> None:
+    """Raise `InputError` for a numeric setting of the wrong type or out of range, naming setting and flag."""
+    for name, least in WHOLE_NUMBERS.items():
+        value = getattr(config, name)
+        if value is None and name not in ("batch_size", "logging_steps", "seed"):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise InputError(f"{_setting(name)} must be an integer >= {least}, got {value!r}")
+        if name == "seed" and value > MAX_SEED:
+            raise InputError(f"{_setting(name)} must be at most {MAX_SEED}, got {value}")
+    for name in (*POSITIVE_NUMBERS, *NON_NEGATIVE_NUMBERS):
+        value = getattr(config, name)
+        if value is None and name not in ("static_lr", "epochs", "warmup", "csr_beta", "csr_gamma"):
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not number or value < 0 or (value == 0 and name in POSITIVE_NUMBERS):
+            bound = "> 0" if name in POSITIVE_NUMBERS else ">= 0"
+            raise InputError(f"{_setting(name)} must be a finite number {bound}, got {value!r}")
+
+
+def _setting(name: str) -> str:
+    """A setting as the user gives it: ``max_length (--max-length)``."""
+    return name if name in NO_FLAG else f"{name} (--{name.replace('_', '-')})"
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """The settings of a ``.yaml``/``.yml``/``.json`` file, keys normalised to field names."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"config file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
+        raise InputError(f"config file {path} does not exist or is not a file")
+    text = read_utf8(path)
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)

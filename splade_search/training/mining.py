@@ -55,27 +55,29 @@ def normalize_text(text: str) -> str:
 
 
 def read_pairs(path: str | Path, query_column: str = "query", positive_column: str = "positive") -> list[tuple[str, str]]:
-    """(query, positive) pairs from a JSONL file; a list-valued positive (``pos: [...]``) gives its first entry."""
+    """(query, positive) pairs from a JSONL file; a list-valued positive (``pos: [...]``) gives its first entry.
+
+    A line that is not UTF-8 or not a JSON object, or a row without the two columns, raises `InputError`
+    naming file and line.
+    """
+    from ..data.jsonl import read_jsonl
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"pairs file {path} does not exist")
     pairs = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
+    for where, row in read_jsonl(path, on_decode_error="error"):
+        if query_column not in row or positive_column not in row:
+            raise InputError(
+                f"{where}: lacks {query_column!r} or {positive_column!r}; its keys are {sorted(row)} "
+                "(choose others with --query-column/--positive-column)"
+            )
+        positive = row[positive_column]
+        if isinstance(positive, list):
+            if not positive:
                 continue
-            row = json.loads(line)
-            if query_column not in row or positive_column not in row:
-                raise InputError(
-                    f"{path}:{number} lacks {query_column!r} or {positive_column!r}; its keys are {sorted(row)} "
-                    "(choose others with --query-column/--positive-column)"
-                )
-            positive = row[positive_column]
-            if isinstance(positive, list):
-                if not positive:
-                    continue
-                positive = positive[0]
-            pairs.append((str(row[query_column]), str(positive)))
+            positive = positive[0]
+        pairs.append((str(row[query_column]), str(positive)))
     if not pairs:
         raise InputError(f"pairs file {path} holds no (query, positive) rows")
     return pairs

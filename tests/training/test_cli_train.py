@@ -130,7 +130,7 @@ def test_train_csr(app, pairs_file, tiny_bert_dir, tmp_path):
     ("extra", "message"),
     [
         (["--csr-k", "100000"], "csr_k=100000 exceeds the autoencoder's 128 latents"),
-        (["--csr-k", "0"], "csr_k applies to --architecture csr and must be >= 1"),
+        (["--csr-k", "0"], "'--csr-k': Input should be greater than or equal to 1"),
     ],
 )
 def test_train_csr_bad_k(app, pairs_file, tiny_bert_dir, tmp_path, extra, message):
@@ -144,7 +144,7 @@ def test_train_csr_bad_k(app, pairs_file, tiny_bert_dir, tmp_path, extra, messag
     ("extra", "message"),
     [
         (["--columns", "query,answer"], "column(s) ['query'] not found"),
-        (["--architecture", "colbert"], "architecture must be one of"),
+        (["--architecture", "colbert"], "architecture (--architecture) must be one of"),
         (["--resume"], "no checkpoint-N folder"),
         (["--loss", "triplet"], "does not fit SpladeLoss"),
     ],

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ...errors import InputError
 from .splade import SpladeLoss
 
 
@@ -94,7 +95,7 @@ class CachedSpladeLoss(SpladeLoss):
     ) -> None:
         super().__init__(model, loss, document_regularizer_weight, *args, **kwargs)
         if mini_batch_size <= 0:
-            raise ValueError(f"mini_batch_size must be a positive number of rows, got {mini_batch_size}")
+            raise InputError(f"mini_batch_size must be a positive number of rows, got {mini_batch_size}")
         self.mini_batch_size = mini_batch_size
 
     def forward(self, features: list[dict[str, Any]], labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:

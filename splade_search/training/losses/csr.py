@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ...errors import TrainingError
+from ...errors import InputError, TrainingError
 from .base import ColumnSpec, UnwrappedLossError, describe_loss
 from .mnrl import SparseMultipleNegativesRankingLoss
 
@@ -108,7 +108,7 @@ class CSRLoss(nn.Module):
         self.reconstruction_loss = CSRReconstructionLoss(model, beta=beta)
         self.loss = loss if loss is not None else SparseMultipleNegativesRankingLoss(model)
         if not hasattr(self.loss, "compute_loss_from_embeddings"):
-            raise ValueError(
+            raise InputError(
                 f"{type(self.loss).__name__} cannot be wrapped by CSRLoss: it has no compute_loss_from_embeddings"
             )
 

@@ -55,7 +55,7 @@ class SparseDistillKLDivLoss(SparseLoss):
         for name in ("temperature", "student_temperature", "teacher_temperature"):
             value = getattr(self, name)
             if not 0 < value < math.inf:
-                raise ValueError(f"{name} must be a positive finite number, got {value}")
+                raise InputError(f"{name} must be a positive finite number, got {value}")
         self._scale_checked = False
 
     def compute_loss_from_embeddings(self, embeddings: list[torch.Tensor], labels: torch.Tensor | None) -> torch.Tensor:

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ...errors import InputError
 from .base import ColumnSpec, SparsityRegularizer, describe_loss, embed_columns
 from .flops import FlopsLoss
 
@@ -50,7 +51,7 @@ class SpladeLoss(nn.Module):
     ) -> None:
         super().__init__()
         if not hasattr(loss, "compute_loss_from_embeddings"):
-            raise ValueError(
+            raise InputError(
                 f"{type(loss).__name__} cannot be wrapped by SpladeLoss: it needs a method "
                 "compute_loss_from_embeddings(embeddings: list[Tensor], labels: Tensor | None)"
             )
