@@ -60,3 +60,23 @@ def user_errors(path: str | Path | None = None) -> Iterator[None]:
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
         raise typer.Exit(code=130) from None
+
+
+@contextmanager
+def reported_warnings() -> Iterator[None]:
+    """Show data warnings (skipped files and records, unknown ids in qrels) as one ``warning:`` line each on stderr."""
+    import warnings
+
+    from ..data import DataWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        try:
+            yield
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, DataWarning):
+                    line = " ".join(str(warning.message).split())
+                    err_console.print(f"[yellow]warning:[/] {escape(line)}", soft_wrap=True)
+                else:
+                    warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)

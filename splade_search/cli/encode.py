@@ -9,7 +9,7 @@ from rich.table import Table
 
 from .console import console, print_json, user_errors
 from .loading import load_encoder
-from .options import check_choice
+from .options import check_choice, trust_remote_code_option
 
 
 def register(app: typer.Typer) -> None:
@@ -23,12 +23,13 @@ def register(app: typer.Typer) -> None:
         top_k: int = typer.Option(20, "--top-k", "-k", min=1, help="Terms to show per text."),
         max_active_dims: int = typer.Option(None, min=1, help="Keep only this many dimensions per text."),
         fast: bool = typer.Option(False, "--fast", help="bfloat16 vocabulary projection (SPLADE; faster, approximate)."),
+        trust_remote_code: bool = trust_remote_code_option(),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Encode texts and print their heaviest terms (CSR models: latent dimensions) and weights."""
         check_choice(side, ("query", "document"), "--side", "side")
         with user_errors():
-            encoder = load_encoder(model, fast=fast)
+            encoder = load_encoder(model, fast=fast, trust_remote_code=trust_remote_code)
             method = encoder.encode_query if side == "query" else encoder.encode_document
             embeddings = method(texts, max_active_dims=max_active_dims)
             stats = [encoder.sparsity(row) for row in embeddings.to_dense()]

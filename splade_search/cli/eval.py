@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
-from .console import console, err_console, print_json, user_errors
+from .console import console, print_json, reported_warnings, user_errors
 from .options import MAX_K, about, check_backend, check_input_file, check_max_length, check_output_file, check_output_folder
 from .search_options import knob_option, mode_option, search_settings
 
@@ -64,7 +63,7 @@ def register(app: typer.Typer) -> None:
         settings = search_settings(mode, knob)
         _check_options(models, indexes, data, (qrels, queries), backend, plot_x, settings)
         _check_paths(qrels, queries, nano_dir, out, plot)
-        with user_errors(out), _reported_warnings():
+        with user_errors(out), reported_warnings():
             datasets = _datasets(data, split, nano_dir) if data else None
             judged = _judged(qrels, queries)
             with _index_root(out) as root:
@@ -189,8 +188,7 @@ def _evaluate_all(
     from ..eval.index_eval import evaluate_model, evaluate_retriever
     from ..indexes import SparseIndex, check_search_settings
     from ..retrieval import SparseRetriever
-    from ..retrieval.retriever import recorded_model
-    from .loading import load_encoder
+    from .loading import load_encoder, load_index_encoder
 
     results = []
     mode, knobs = settings
@@ -199,7 +197,7 @@ def _evaluate_all(
         with about("--mode / --knob"):
             check_search_settings(idx.backend, mode, knobs)
     encoders = {name: load_encoder(name, fast=fast) for name in models}
-    retrievers = [SparseRetriever(load_encoder(recorded_model(idx), fast=fast), idx, mode=mode, knobs=knobs) for idx in opened]
+    retrievers = [SparseRetriever(load_index_encoder(idx, fast=fast), idx, mode=mode, knobs=knobs) for idx in opened]
     for encoder in [*encoders.values(), *(retriever.model for retriever in retrievers)]:
         check_max_length(encoder, build["max_length"], "--max-length")
         check_max_length(encoder, search["query_max_length"], "--query-max-length")
@@ -315,20 +313,3 @@ def _index_root(out: Path | None) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="splade-eval-") as tmp:
         yield Path(tmp)
-
-
-@contextmanager
-def _reported_warnings() -> Iterator[None]:
-    """Show data warnings (unknown ids in qrels, skipped records) as one ``warning:`` line each on stderr."""
-    from ..data import DataWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DataWarning)
-        try:
-            yield
-        finally:
-            for warning in caught:
-                if issubclass(warning.category, DataWarning):
-                    err_console.print(f"[yellow]warning:[/] {warning.message}", soft_wrap=True)
-                else:
-                    warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)

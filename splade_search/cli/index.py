@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from .console import console, print_json, user_errors
+from .console import console, print_json, reported_warnings, user_errors
 from .loading import load_encoder
-from .options import about, check_backend, check_choice, check_max_length, check_output_folder, count_corpus
+from .options import (
+    about,
+    check_backend,
+    check_choice,
+    check_max_length,
+    check_output_folder,
+    count_corpus,
+    trust_remote_code_option,
+)
 
-INDEXES_DIR = Path("indexes")
-
-
-def default_index_path(corpus: str) -> Path:
-    """``indexes/<corpus name>``: a folder name derived from the corpus path or hub id."""
-    name = Path(corpus.rstrip("/")).name or "corpus"
-    stem = re.sub(r"\.(jsonl|jsonl\.gz|csv|tsv|parquet)$", "", name)
-    return INDEXES_DIR / re.sub(r"[^\w.-]+", "-", stem)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,19 +45,28 @@ def register(app: typer.Typer) -> None:
         hub_split: str = typer.Option(None, help="Split of a hub dataset."),
         on_decode_error: str = typer.Option("warn", help="A non-UTF-8 file: 'warn' (skip it, named) or 'error'."),
         restart: bool = typer.Option(False, help="Discard a partial run instead of resuming it."),
+        force: bool = typer.Option(
+            False, "--force", help="Write into --out even if it is not an index (nothing of its own is deleted)."
+        ),
+        follow_symlinks: bool = typer.Option(
+            False, "--follow-symlinks", help="Text folders: also read links that lead out of the folder."
+        ),
+        trust_remote_code: bool = trust_remote_code_option(),
         json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Encode CORPUS with a sparse encoder and build an index (resumable after an interruption)."""
         from ..data import read_corpus
         from ..retrieval.indexing import index_corpus
+        from ..retrieval.locations import default_index_path
 
         target = out or default_index_path(corpus)
-        _check_options(backend, quantization, storage, on_decode_error, target)
-        with user_errors(target):
+        _check_options(backend, quantization, storage, on_decode_error, target, force)
+        with user_errors(target), reported_warnings():
             fields = {"id_field": id_field, "title_field": title_field, "text_field": text_field}
+            fields["follow_symlinks"] = follow_symlinks
             total = count_corpus(corpus, **fields, on_decode_error=on_decode_error) if Path(corpus).exists() else None
             documents = read_corpus(corpus, **fields, hub_config=hub_config, hub_split=hub_split, on_decode_error=on_decode_error)
-            encoder = load_encoder(model, fast=fast)
+            encoder = load_encoder(model, fast=fast, trust_remote_code=trust_remote_code)
             check_max_length(encoder, max_length)
             report = index_corpus(
                 encoder,
@@ -73,6 +81,7 @@ def register(app: typer.Typer) -> None:
                 total=total,
                 show_progress=not json_output,
                 backend_options={n: v for n, v in (("quantization", quantization), ("storage", storage)) if v is not None},
+                force=force,
             )
         stats = report.index.stats().to_dict()
         summary = {
@@ -97,9 +106,12 @@ def register(app: typer.Typer) -> None:
         console.print(table)
 
 
-def _check_options(backend: str, quantization: str | None, storage: str | None, on_decode_error: str, target: Path) -> None:
+def _check_options(
+    backend: str, quantization: str | None, storage: str | None, on_decode_error: str, target: Path, force: bool
+) -> None:
     """Refuse option values that cannot work, before the corpus is read or a model loaded."""
     from ..indexes.compact import parse_storage
+    from ..indexes.generations import check_writable
     from ..indexes.quantization import parse_mode
 
     check_backend(backend)
@@ -110,3 +122,5 @@ def _check_options(backend: str, quantization: str | None, storage: str | None, 
             parse(value)
     check_choice(on_decode_error, ("warn", "error"), "--on-decode-error", "policy")
     check_output_folder(target, "--out")
+    with about("--out"):
+        check_writable(target, force)

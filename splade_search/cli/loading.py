@@ -52,3 +52,18 @@ def _report(caught: list[warnings.WarningMessage]) -> None:
         elif str(w.message) not in seen:
             seen.add(str(w.message))
             err_console.print(f"[yellow]warning:[/] {escape(str(w.message))}", soft_wrap=True)
+
+
+def load_index_encoder(index: Any, name_or_path: str | None = None, **kwargs: Any) -> Any:
+    """The encoder to query ``index`` with: ``name_or_path`` if given, else the model the index records.
+
+    A recorded model is checked against the fingerprint the index keeps (a changed model folder is
+    refused instead of answering with other vectors).
+    """
+    from ..retrieval.model_record import check_recorded_model, recorded_model
+
+    if name_or_path is not None:
+        return load_encoder(name_or_path, **kwargs)
+    encoder = load_encoder(recorded_model(index), **kwargs)
+    check_recorded_model(index, encoder)
+    return encoder

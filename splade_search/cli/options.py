@@ -24,6 +24,15 @@ K_RANGE = {"min": 1, "max": MAX_K}
 """typer bounds of every ``-k`` / ``--top-k`` option."""
 
 
+def trust_remote_code_option() -> Any:
+    """``--trust-remote-code``: the only way to let a model's own Python code run (a model folder never can)."""
+    return typer.Option(
+        False,
+        "--trust-remote-code",
+        help="Run Python code shipped with the model (only for models you trust; folders cannot switch this on).",
+    )
+
+
 def refuse(flag: str, message: str) -> NoReturn:
     """Stop with a usage error about ``flag`` (one line, exit code 2)."""
     raise typer.BadParameter(message, param_hint=flag)

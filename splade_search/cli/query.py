@@ -8,20 +8,11 @@ import typer
 from rich.table import Table
 
 from ..data.queries import read_query_file
-from ..errors import InputError
 from .console import console, print_json, user_errors
-from .index import INDEXES_DIR
-from .options import K_RANGE, about, check_input_file, check_output_file
+from .options import K_RANGE, about, check_input_file, check_output_file, trust_remote_code_option
 from .search_options import knob_option, mode_option, search_settings
 
 SNIPPET = 90
-
-
-def latest_index(root: Path = INDEXES_DIR) -> Path:
-    """The most recently built index folder under ``root``."""
-    from ..retrieval.locations import latest_index as newest
-
-    return newest(root)
 
 
 def _snippet(title: str, text: str) -> str:
@@ -43,13 +34,14 @@ def register(app: typer.Typer) -> None:
         terms: int = typer.Option(3, min=0, help="Matching terms to show per hit."),
         mode: str = mode_option(),
         knob: list[str] = knob_option(),
+        trust_remote_code: bool = trust_remote_code_option(),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Search an index; each hit shows the terms that matched and their query x document weights."""
         from ..indexes import SparseIndex, check_search_settings
         from ..retrieval import SparseRetriever
-        from ..retrieval.retriever import recorded_model
-        from .loading import load_encoder
+        from ..retrieval.locations import latest_index
+        from .loading import load_index_encoder
 
         if not texts and queries is None:
             raise typer.BadParameter("give query texts or --queries FILE")
@@ -63,7 +55,8 @@ def register(app: typer.Typer) -> None:
             opened = SparseIndex.open(path)
             with about("--mode / --knob"):
                 check_search_settings(opened.backend, mode, knobs)
-            retriever = SparseRetriever(load_encoder(model or recorded_model(opened)), opened, mode=mode, knobs=knobs)
+            encoder = load_index_encoder(opened, model, trust_remote_code=trust_remote_code)
+            retriever = SparseRetriever(encoder, opened, mode=mode, knobs=knobs)
             if found is not None:
                 _run_file(retriever, found, target, k, json_output)
                 return

@@ -1,13 +1,21 @@
-"""Where indexes live by default, and finding the newest one."""
+"""Where indexes live by default, what a corpus's index is called, and finding the newest one."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import InputError
 from ..indexes.generations import CURRENT_FILE, current_folder, is_index
 
 INDEXES_DIR = Path("indexes")
+
+
+def default_index_path(corpus: str) -> Path:
+    """``indexes/<corpus name>``: a folder name derived from the corpus path or hub id."""
+    name = Path(corpus.rstrip("/")).name or "corpus"
+    stem = re.sub(r"\.(jsonl|jsonl\.gz|csv|tsv|parquet)$", "", name)
+    return INDEXES_DIR / re.sub(r"[^\w.-]+", "-", stem)
 
 
 def latest_index(root: Path = INDEXES_DIR) -> Path:

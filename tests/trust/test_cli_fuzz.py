@@ -48,6 +48,8 @@ def workdir(tmp_path, monkeypatch):
     for name in ("binary.txt", "binary.jsonl"):
         (tmp_path / name).write_bytes(b"\xff\xfe\x00\x81binary\n")
     (tmp_path / "folder").mkdir()
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "notes.txt").write_text("not an index", encoding="utf-8")
     vectors = sp.csr_matrix(np.array([[1.0, 0.0, 0.5], [0.0, 2.0, 0.0]], dtype=np.float32))
     CsrIndex.build(tmp_path / "idx", [(["a", "b"], vectors)], ["x", "y", "z"], metadata={"model": NO_MODEL}, show_progress=False)
     return tmp_path
@@ -96,6 +98,7 @@ INDEX_CASES = [
     (["--on-decode-error", "foo"], "--on-decode-error"),
     (["--out", "afile"], "--out"),
     (["--out", "afile/below"], "--out"),
+    (["--out", "project"], "--out"),
     (["--bogus"], "--bogus"),
 ]
 INDEX_CORPUS_CASES = [
