@@ -10,7 +10,7 @@ from rich.table import Table
 from ..data.queries import read_query_file
 from .console import console, print_json, user_errors
 from .options import K_RANGE, about, check_input_file, check_output_file, trust_remote_code_option
-from .search_options import knob_option, mode_option, search_settings
+from .search_options import check_filter_fields, filter_option, knob_option, mode_option, parsed_filter, search_settings
 
 SNIPPET = 90
 
@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
         terms: int = typer.Option(3, min=0, help="Matching terms to show per hit."),
         mode: str = mode_option(),
         knob: list[str] = knob_option(),
+        filters: list[str] = filter_option(),
         trust_remote_code: bool = trust_remote_code_option(),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
         if not texts and queries is None:
             raise typer.BadParameter("give query texts or --queries FILE")
         mode, knobs = search_settings(mode, knob)
+        chosen = parsed_filter(filters)
         check_input_file(queries, "--queries")
         target = run or (queries.with_suffix(".run") if queries else None)
         check_output_file(target, "--run")
@@ -55,12 +57,13 @@ def register(app: typer.Typer) -> None:
             opened = SparseIndex.open(path)
             with about("--mode / --knob"):
                 check_search_settings(opened.backend, mode, knobs)
+            check_filter_fields(opened, chosen)
             encoder = load_index_encoder(opened, model, trust_remote_code=trust_remote_code)
             retriever = SparseRetriever(encoder, opened, mode=mode, knobs=knobs)
             if found is not None:
-                _run_file(retriever, found, target, k, json_output)
+                _run_file(retriever, found, target, k, json_output, chosen)
                 return
-            results = retriever.search(list(texts), k=k, explain=True)
+            results = retriever.search(list(texts), k=k, explain=True, filter=chosen)
         if json_output:
             print_json([{"query": q, "hits": [h.to_dict() for h in hits]} for q, hits in zip(texts, results)])
             return
@@ -74,10 +77,10 @@ def register(app: typer.Typer) -> None:
             console.print(table)
 
 
-def _run_file(retriever, found: dict[str, str], target: Path, k: int, json_output: bool) -> None:
+def _run_file(retriever, found: dict[str, str], target: Path, k: int, json_output: bool, chosen: object) -> None:
     from ..data import write_run
 
-    results = retriever.run(found, k=k)
+    results = retriever.run(found, k=k, filter=chosen)
     write_run(target, results, tag="splade-search")
     if json_output:
         print_json({"queries": len(found), "run": str(target), "k": k})

@@ -1,4 +1,4 @@
-"""The ``--mode`` and ``--knob`` options that ``query`` and ``eval`` share."""
+"""The ``--mode``, ``--knob`` and ``--filter`` options that ``query`` and ``eval`` share."""
 
 from __future__ import annotations
 
@@ -24,6 +24,40 @@ def mode_option() -> Any:
 def knob_option() -> Any:
     """The repeatable ``--knob NAME=VALUE`` option."""
     return typer.Option(None, "--knob", metavar="NAME=VALUE", help=KNOB_HELP)
+
+
+FILTER_HELP = (
+    "Only documents whose metadata passes FIELD OP VALUE (repeatable, all must hold), e.g. 'year>=2020', "
+    "source=manual, 'lang in en,de', 'tags!=draft'; OP: = != > >= < <= in, not in."
+)
+
+
+def filter_option() -> Any:
+    """The repeatable ``--filter EXPRESSION`` option."""
+    return typer.Option(None, "--filter", metavar="EXPRESSION", help=FILTER_HELP)
+
+
+def parsed_filter(expressions: list[str] | None) -> Any:
+    """The ``--filter`` expressions as one filter (``None`` without any); `typer.BadParameter` when malformed."""
+    from ..errors import InputError
+    from ..indexes.filters import parse_filter
+
+    try:
+        return parse_filter(list(expressions or []))
+    except InputError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--filter") from None
+
+
+def check_filter_fields(index: Any, parsed: Any) -> None:
+    """Refuse a ``--filter`` the index cannot evaluate (unknown field, wrong type) before any model loads."""
+    from ..errors import InputError
+
+    if parsed is None:
+        return
+    try:
+        index.filter_mask(parsed)
+    except InputError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--filter") from None
 
 
 def search_settings(mode: str, knobs: list[str] | None) -> tuple[str, dict[str, Any]]:

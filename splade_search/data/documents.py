@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DataFormatError
@@ -15,11 +15,16 @@ _WHITESPACE = re.compile(r"\s")
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One corpus entry: a unique id, an optional title and the text."""
+    """One corpus entry: a unique id, an optional title, the text, and metadata fields (for filters and hits).
+
+    ``metadata`` holds a record's other fields (JSONL keys, CSV/parquet columns) or, for a file of a
+    text folder, its path, extension, size and modification time.
+    """
 
     id: str
     title: str = ""
     text: str = ""
+    metadata: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def is_empty(self) -> bool:
@@ -62,11 +67,27 @@ def document_from_record(record: Mapping[str, Any], where: str, fields: Fields) 
             "pass text_field=... to name the text column"
         )
     title = _text_value(record, fields.title, where) if fields.title else ""
+    used = {id_field, fields.text, *([fields.title] if fields.title else []), *DEFAULT_ID_FIELDS}
     return Document(
         id=id_value(record[id_field], where, id_field),
         title=title,
         text=_text_value(record, fields.text, where),
+        metadata={key: plain_value(value) for key, value in record.items() if key not in used and value not in (None, "")},
     )
+
+
+def plain_value(value: Any) -> Any:
+    """``value`` as plain JSON data: numpy scalars and arrays as Python numbers and lists, dates as ISO 8601
+    strings, tuples as lists, mappings recursively (so metadata survives a JSON round trip unchanged)."""
+    if isinstance(value, Mapping):
+        return {str(key): plain_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        return [plain_value(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
 
 
 def id_value(value: Any, where: str, field: str) -> str:

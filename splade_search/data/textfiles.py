@@ -24,7 +24,8 @@ The folder is untrusted input, so these are the rules:
   of the (unencoded) relative path.
 - **Content.** A Markdown file whose first non-blank line is a heading (``# Title``) gets that
   heading as title and the rest as text; any other file has an empty title and its whole content
-  as text.
+  as text. Its metadata fields are ``path`` (in the folder), ``extension``, ``size`` (bytes) and
+  ``modified`` (UTC, ISO 8601, so ``modified>=2024-01-01`` filters by date).
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from pathlib import Path
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .documents import Document
 from .problems import OnProblem, handle_problem, warn_data
@@ -68,7 +71,8 @@ def read_text_folder(
     for file in listing.files:
         where = str(folder / file.relative)
         try:
-            content = _read_regular_file(file, max_bytes).decode("utf-8-sig")
+            data, status = _read_regular_file(file, max_bytes)
+            content = data.decode("utf-8-sig")
         except _Unreadable as err:
             warn_data(f"{where}: {err}; skipped")
             continue
@@ -76,7 +80,14 @@ def read_text_folder(
             handle_problem(f"{where}: not valid UTF-8 ({err.reason} at byte {err.start})", on_decode_error)
             continue
         title, text = _split_heading(content) if file.relative.lower().endswith(".md") else ("", content)
-        yield where, Document(id=document_id(file.relative), title=title, text=text.strip())
+        yield where, Document(id=document_id(file.relative), title=title, text=text.strip(), metadata=file_fields(file, status))
+
+
+def file_fields(file: TextFile, status: os.stat_result) -> dict[str, Any]:
+    """A text file's metadata: its path in the folder, extension, size in bytes and modification time (UTC, ISO 8601)."""
+    modified = datetime.fromtimestamp(status.st_mtime, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    suffix = PurePosixPath(file.relative).suffix.lower().lstrip(".")
+    return {"path": file.relative, "extension": suffix, "size": int(status.st_size), "modified": modified}
 
 
 def document_id(relative: str) -> str:
@@ -89,8 +100,8 @@ class _Unreadable(Exception):
     """A listed file that cannot be read after all; the message says why."""
 
 
-def _read_regular_file(file: TextFile, max_bytes: int) -> bytes:
-    """The bytes of ``file``, provided it is still the regular file that was listed and not over ``max_bytes``."""
+def _read_regular_file(file: TextFile, max_bytes: int) -> tuple[bytes, os.stat_result]:
+    """The bytes and status of ``file``, provided it is still the regular file that was listed and not over ``max_bytes``."""
     try:
         fd = os.open(file.path, _OPEN_FLAGS)
     except FileNotFoundError:
@@ -110,7 +121,7 @@ def _read_regular_file(file: TextFile, max_bytes: int) -> bytes:
             raise _Unreadable(f"cannot be read ({err.strerror})") from None
     if len(data) > max_bytes:
         raise _Unreadable(too_large(max(status.st_size, len(data)), max_bytes))
-    return data
+    return data, status
 
 
 def _percent_encoded(match: re.Match[str]) -> str:

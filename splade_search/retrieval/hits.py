@@ -68,22 +68,32 @@ class Retriever(ABC):
     name: str = "retriever"
 
     @abstractmethod
-    def search_batch(self, queries: list[str], k: int = 10) -> list[list[Hit]]:
-        """Top-``k`` hits for each query, in query order (queries are non-empty strings)."""
+    def search_batch(self, queries: list[str], k: int = 10, **options: Any) -> list[list[Hit]]:
+        """Top-``k`` hits for each query, in query order (queries are non-empty strings).
 
-    def search(self, queries: str | list[str], k: int = 10) -> list[Hit] | list[list[Hit]]:
+        ``options``: what the retriever supports beyond ``k``, e.g. ``filter`` (metadata filter) for
+        retrievers over an index that stores fields; an unsupported option raises `InputError`.
+        """
+
+    def search(self, queries: str | list[str], k: int = 10, **options: Any) -> list[Hit] | list[list[Hit]]:
         """Top-``k`` hits per query (a list for one string, a list of lists for several)."""
         single = isinstance(queries, str)
         batch = check_queries([queries] if single else list(queries))
         check_k(k)
-        results = self.search_batch(batch, k) if batch else []
+        results = self.search_batch(batch, k, **_given(options)) if batch else []
         return results[0] if single else results
 
-    def run(self, queries: dict[str, str], k: int = 10) -> dict[str, dict[str, float]]:
+    def run(self, queries: dict[str, str], k: int = 10, **options: Any) -> dict[str, dict[str, float]]:
         """A run (``{query_id: {doc_id: score}}``) for many queries, e.g. for evaluation or a TREC file."""
         ids = list(queries)
-        results = self.search_batch(check_queries([queries[q] for q in ids]), check_k(k)) if ids else []
+        batch = check_queries([queries[q] for q in ids])
+        results = self.search_batch(batch, check_k(k), **_given(options)) if ids else []
         return {qid: {hit.id: float(hit.score) for hit in hits} for qid, hits in zip(ids, results)}
+
+
+def _given(options: dict[str, Any]) -> dict[str, Any]:
+    """The options a caller actually set (``None`` means "not given")."""
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def check_queries(queries: list[Any]) -> list[str]:

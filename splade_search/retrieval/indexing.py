@@ -15,6 +15,7 @@ from ..data.documents import Document
 from ..errors import InputError
 from ..indexes import SparseIndex, build_index
 from ..indexes.base import check_backend
+from ..indexes.fields import flatten
 from ..indexes.generations import check_writable
 from ..indexes.lock import WriteLock
 from ..sparse import to_scipy_csr
@@ -137,12 +138,19 @@ def index_corpus(
             documents=staging.all_documents(),
             show_progress=show_progress,
             model=model if must_keep_model(model, reference) else None,
+            fields=_field_records(staging),
             force=force,
             **(backend_options or {}),
         )
         build_seconds = time.perf_counter() - start
         staging.remove()
     return IndexingReport(index, encoded, resumed, encode_seconds, build_seconds)
+
+
+def _field_records(staging: Staging) -> list[dict[str, Any]] | None:
+    """The documents' metadata records for the index, or ``None`` when no document has any."""
+    records = [flatten(record) for record in staging.all_metadata()]
+    return records if any(records) else None
 
 
 def _skip_finished(stream: Iterable[Document], staging: Staging, done: int, chunk_size: int) -> int:

@@ -80,26 +80,36 @@ class SparseRetriever(Retriever):
         vectors = self.model.encode_query(queries, convert_to_sparse_tensor=True, save_to_cpu=True)
         return prepare_rows(to_scipy_csr(vectors), self.space)
 
-    def search_vectors(self, vectors: Any, k: int = 10, *, threads: int | None = None) -> list[SearchResult]:
-        """Top-``k`` index results for query vectors (as `encode_queries` gives), in this retriever's mode."""
-        return self.index.search(vectors, k=k, threads=threads, mode=self._mode, **self._knobs)
+    def search_vectors(
+        self, vectors: Any, k: int = 10, *, threads: int | None = None, filter: Any = None
+    ) -> list[SearchResult]:
+        """Top-``k`` index results for query vectors (as `encode_queries` gives), in this retriever's mode.
 
-    def search(self, queries: str | list[str], k: int = 10, *, explain: bool = False) -> list[Hit] | list[list[Hit]]:
+        ``filter``: a metadata filter (see `indexes.filters`), applied inside the top-k.
+        """
+        return self.index.search(vectors, k=k, threads=threads, mode=self._mode, filter=filter, **self._knobs)
+
+    def search(
+        self, queries: str | list[str], k: int = 10, *, explain: bool = False, filter: Any = None
+    ) -> list[Hit] | list[list[Hit]]:
         """Top-``k`` hits per query (a list for one string, a list of lists for several).
 
         ``explain``: fill each hit's ``terms`` with the query terms it shares and their weights.
+        ``filter``: only documents whose metadata passes it (see `indexes.filters`), inside the top-k.
         """
         single = isinstance(queries, str)
         batch = check_queries([queries] if single else list(queries))
         check_k(k)
-        results = self.search_batch(batch, k, explain=explain) if batch else []
+        results = self.search_batch(batch, k, explain=explain, filter=filter) if batch else []
         return results[0] if single else results
 
-    def search_batch(self, queries: list[str], k: int = 10, *, explain: bool = False) -> list[list[Hit]]:
+    def search_batch(
+        self, queries: list[str], k: int = 10, *, explain: bool = False, filter: Any = None
+    ) -> list[list[Hit]]:
         vectors = self.encode_queries(queries)
-        docs = self.index.documents
+        docs, fields = self.index.documents, self.index.fields
         all_hits = []
-        for row, result in enumerate(self.search_vectors(vectors, k=k)):
+        for row, result in enumerate(self.search_vectors(vectors, k=k, filter=filter)):
             hits = []
             for rank, (doc_id, score, number) in enumerate(zip(result.ids, result.scores, result.indices), start=1):
                 stored = docs[int(number)] if docs is not None else None
@@ -110,6 +120,7 @@ class SparseRetriever(Retriever):
                     title=stored.title if stored else "",
                     text=stored.text if stored else "",
                     doc_number=int(number),
+                    metadata=fields.record(int(number)) if fields is not None else {},
                 )
                 if explain:
                     hit.terms = self.index.explain(vectors[row], int(number))
@@ -117,10 +128,11 @@ class SparseRetriever(Retriever):
             all_hits.append(hits)
         return all_hits
 
-    def run(self, queries: dict[str, str], k: int = 10) -> dict[str, dict[str, float]]:
+    def run(self, queries: dict[str, str], k: int = 10, *, filter: Any = None) -> dict[str, dict[str, float]]:
         """A run (``{query_id: {doc_id: score}}``) for many queries, e.g. for evaluation or a TREC file."""
         ids = list(queries)
         if not ids:
             return {}
-        results = self.search_vectors(self.encode_queries(check_queries([queries[q] for q in ids])), k=check_k(k))
+        vectors = self.encode_queries(check_queries([queries[q] for q in ids]))
+        results = self.search_vectors(vectors, k=check_k(k), filter=filter)
         return {qid: dict(zip(r.ids, np.asarray(r.scores, dtype=float).tolist())) for qid, r in zip(ids, results)}

@@ -74,7 +74,11 @@ class Staging:
         tmp = npz.with_suffix(".tmp.npz")
         np.savez(tmp, indptr=rows.indptr, indices=rows.indices, data=rows.data.astype(np.float32), shape=np.array(rows.shape))
         os.replace(tmp, npz)
-        lines = "".join(json.dumps({"id": d.id, "title": d.title, "text": d.text}, ensure_ascii=False) + "\n" for d in docs)
+        lines = "".join(
+            json.dumps({"id": d.id, "title": d.title, "text": d.text, "metadata": dict(d.metadata)}, ensure_ascii=False)
+            + "\n"
+            for d in docs
+        )
         _write_atomic(self.folder / f"batch_{batch:06d}.jsonl", lines.encode("utf-8"))
 
     def vectors(self, batch: int) -> sp.csr_matrix:
@@ -92,6 +96,12 @@ class Staging:
         """Every finished batch as ``(doc_ids, vectors)``."""
         for batch in range(self.batch_count()):
             yield self.staged_ids(batch), self.vectors(batch)
+
+    def all_metadata(self) -> Iterator[dict[str, Any]]:
+        """Every staged document's metadata fields, in index order."""
+        for batch in range(self.batch_count()):
+            for doc in self.documents(batch):
+                yield dict(doc.metadata)
 
     def all_documents(self) -> Iterator[tuple[str, str, str]]:
         """Every staged document as ``(id, title, text)``, in index order."""

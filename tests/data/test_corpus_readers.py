@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import gzip
 import json
 import shutil
@@ -77,7 +79,10 @@ def test_text_folder_ids_titles_and_order() -> None:
     assert intro.text == "SPLADE represents texts as sparse vectors over the vocabulary."
     assert notes.title == ""
     assert notes.text.endswith("# Not a title, since it is not the first line")
-    assert plain == Document("plain.txt", "", "A plain text document without a title.")
+    assert (plain.id, plain.title, plain.text) == ("plain.txt", "", "A plain text document without a title.")
+    assert plain.metadata["path"] == "plain.txt" and plain.metadata["extension"] == "txt"
+    assert plain.metadata["size"] == (FIXTURES / "text_docs" / "plain.txt").stat().st_size
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", plain.metadata["modified"])
 
 
 def test_text_folder_skips_hidden_and_reports_other_files(tmp_path: Path) -> None:
@@ -94,9 +99,9 @@ def test_text_folder_skips_hidden_and_reports_other_files(tmp_path: Path) -> Non
 def test_markdown_heading_forms(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("\n## Learning C# ##\nbody\n")
     (tmp_path / "b.md").write_text("#hashtag\nbody\n")
-    assert list(read_corpus(tmp_path)) == [
-        Document("a.md", "Learning C#", "body"),
-        Document("b.md", "", "#hashtag\nbody"),
+    assert [(d.id, d.title, d.text) for d in read_corpus(tmp_path)] == [
+        ("a.md", "Learning C#", "body"),
+        ("b.md", "", "#hashtag\nbody"),
     ]
 
 
@@ -206,7 +211,8 @@ def test_configurable_fields(tmp_path: Path) -> None:
     assert list(read_corpus(path, id_field="pid", title_field="heading", text_field="body")) == [
         Document("7", "H", "B")
     ]
-    assert list(read_corpus(path, id_field="pid", title_field=None, text_field="body")) == [Document("7", "", "B")]
+    untitled = [Document("7", "", "B", {"heading": "H"})]
+    assert list(read_corpus(path, id_field="pid", title_field=None, text_field="body")) == untitled
 
 
 def test_id_field_falls_back_to_id(tmp_path: Path) -> None:
@@ -304,3 +310,10 @@ def test_importing_data_package_is_light() -> None:
     code = f"import sys, splade_search.data; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"
+
+
+def test_record_fields_beyond_id_title_text_are_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"_id": "1", "title": "t", "text": "x", "year": 2021, "tags": ["a"], "note": null, "src": ""}\n')
+    (document,) = read_corpus(path)
+    assert document.metadata == {"year": 2021, "tags": ["a"]}
