@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
+from ..hub import DEFAULT_MODEL
 from .console import console, print_json, reported_warnings, user_errors
 from .loading import load_encoder
 from .options import (
@@ -27,7 +29,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def index(
         corpus: str = typer.Argument(..., help="Folder of .txt/.md files, JSONL, BEIR folder, CSV/TSV/parquet, or hub dataset id."),
-        model: str = typer.Option("splade-tiny", "--model", "-m", help="Model folder, hub id or embedded alias."),
+        model: str = typer.Option(
+            None, "--model", "-m", help="Model folder, hub id or embedded alias [default: splade-tiny; --update: the index's]."
+        ),
         backend: str = typer.Option("csr", help="Index backend: csr (in-process) or lucene (pyserini)."),
         out: Path = typer.Option(None, "--out", "-o", help="Index folder [default: indexes/<corpus name>]."),
         batch_size: int = typer.Option(32, min=1, help="Texts per forward pass."),
@@ -45,6 +49,9 @@ def register(app: typer.Typer) -> None:
         hub_split: str = typer.Option(None, help="Split of a hub dataset."),
         on_decode_error: str = typer.Option("warn", help="A non-UTF-8 file: 'warn' (skip it, named) or 'error'."),
         restart: bool = typer.Option(False, help="Discard a partial run instead of resuming it."),
+        update: bool = typer.Option(
+            False, "--update", help="Sync an existing index with CORPUS: encode only new or changed documents, drop removed ones."
+        ),
         force: bool = typer.Option(
             False, "--force", help="Write into --out even if it is not an index (nothing of its own is deleted)."
         ),
@@ -60,12 +67,17 @@ def register(app: typer.Typer) -> None:
         from ..retrieval.locations import default_index_path
 
         target = out or default_index_path(corpus)
-        _check_options(backend, quantization, storage, on_decode_error, target, force)
+        _check_options(backend, quantization, storage, on_decode_error, target, force and not update)
+        read_options = {"id_field": id_field, "title_field": title_field, "text_field": text_field}
+        read_options |= {"follow_symlinks": follow_symlinks, "on_decode_error": on_decode_error}
+        if update:
+            with user_errors(target), reported_warnings():
+                _update(corpus, target, model, read_options, batch_size, trust_remote_code, json_output)
+            return
         with user_errors(target), reported_warnings():
-            fields = {"id_field": id_field, "title_field": title_field, "text_field": text_field}
-            fields["follow_symlinks"] = follow_symlinks
-            total = count_corpus(corpus, **fields, on_decode_error=on_decode_error) if Path(corpus).exists() else None
-            documents = read_corpus(corpus, **fields, hub_config=hub_config, hub_split=hub_split, on_decode_error=on_decode_error)
+            total = count_corpus(corpus, **read_options) if Path(corpus).exists() else None
+            documents = read_corpus(corpus, **read_options, hub_config=hub_config, hub_split=hub_split)
+            model = model or DEFAULT_MODEL
             encoder = load_encoder(model, fast=fast, trust_remote_code=trust_remote_code)
             check_max_length(encoder, max_length)
             report = index_corpus(
@@ -104,6 +116,37 @@ def register(app: typer.Typer) -> None:
         table.add_row("encoding", f"{summary['encode_seconds']} s ({summary['docs_per_second']} docs/s)")
         table.add_row("index build", f"{summary['build_seconds']} s")
         console.print(table)
+
+
+def _update(
+    corpus: str, target: Path, model: str | None, read_options: dict, batch_size: int, trust: bool, json_output: bool
+) -> None:
+    """``index --update``: sync the index at ``target`` with ``corpus`` using the index's own model."""
+    from ..data import read_corpus
+    from ..indexes import SparseIndex
+    from ..retrieval.updates import sync_corpus
+    from .loading import load_index_encoder
+
+    count_corpus(corpus, **read_options)  # a bad record is refused before anything is encoded
+    opened = SparseIndex.open(target)
+    encoder = load_index_encoder(opened, model, trust_remote_code=trust)
+    start = time.perf_counter()
+    report = sync_corpus(encoder, lambda: read_corpus(corpus, **read_options), target, batch_size=batch_size)
+    summary = {
+        "index": str(target),
+        "documents": len(report.index),
+        "kept": report.kept,
+        "encoded": report.encoded,
+        "deleted": report.deleted,
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    if json_output:
+        print_json(summary)
+        return
+    console.print(
+        f"updated {target}: {summary['documents']:,} documents ({report.encoded:,} new or changed encoded, "
+        f"{report.kept:,} kept, {report.deleted:,} removed) in {summary['seconds']} s"
+    )
 
 
 def _check_options(
