@@ -66,7 +66,10 @@ def render_rich(snippet: Snippet, style: str = "bold") -> str:
         parts.append(escape(snippet.text[cursor:a]))
         parts.append(f"[{style}]{escape(snippet.text[a:b])}[/{style}]")
         cursor = b
-    parts.append(escape(snippet.text[cursor:]))
+    tail = escape(snippet.text[cursor:])
+    if tail.endswith("\\\\") and not snippet.text.endswith("\\\\"):
+        tail = tail[:-1]  # rich doubles a final backslash for a tag that follows; none follows here
+    parts.append(tail)
     if snippet.clipped_end:
         parts.append("…")
     return "".join(parts)
