@@ -24,7 +24,8 @@ import scipy.sparse as sp
 
 from ..data import BeirData
 from ..errors import InputError
-from ..indexes import IndexStats, SearchResult, SparseIndex, check_search_settings
+from ..indexes import IndexStats, SparseIndex, check_search_settings
+from ..indexes.document_search import DocumentResult
 from .evaluators.sparsity import avg_flops
 from .latency import LatencyStats, time_each, torch_threads
 from .metrics import DEFAULT_K_VALUES, evaluate_run
@@ -119,7 +120,7 @@ def evaluate_retriever(
         run = {qid: _without(hits, qid, k) for qid, hits in run.items()}
     evaluation = evaluate_run(data.qrels, run, _k_values(k))
     stats = index.stats()
-    compared = None if retriever.mode == "exact" else recall_vs_exact(results, index.search(vectors, k=depth), k)
+    compared = None if retriever.mode == "exact" else recall_vs_exact(results, index.search_documents(vectors, k=depth), k)
     return IndexEvaluation(
         system=system or str(index.path),
         dataset=data.name,
@@ -183,7 +184,7 @@ def evaluate_model(
     return evaluate_retriever(retriever, data, indexing=report, **options)
 
 
-def recall_vs_exact(found: list[SearchResult], exact: list[SearchResult], k: int) -> dict[str, float]:
+def recall_vs_exact(found: list[DocumentResult], exact: list[DocumentResult], k: int) -> dict[str, float]:
     """How much of exact search's top-10 and top-``k`` the same ranks of ``found`` hold (``{"@10": ..., "@k": ...}``).
 
     Each is the mean over queries with exact hits of the share of those hits found (1.0 when no
@@ -242,9 +243,9 @@ def _latencies(retriever: Any, vectors: list[Any], texts: list[str], depth: int,
     return LatencyStats.from_seconds(encoding), LatencyStats.from_seconds(search)
 
 
-def _overlap(found: list[SearchResult], exact: list[SearchResult], depth: int) -> float:
+def _overlap(found: list[DocumentResult], exact: list[DocumentResult], depth: int) -> float:
     shares = [
-        len(set(got.indices[:depth].tolist()) & set(want.indices[:depth].tolist())) / min(len(want), depth)
+        len(set(got.ids[:depth]) & set(want.ids[:depth])) / min(len(want), depth)
         for got, want in zip(found, exact, strict=True)
         if len(want)
     ]

@@ -25,11 +25,13 @@ from ..errors import IndexFormatError, IndexMismatchError, InputError
 from .batches import Batch
 from .convert import as_csr
 from .docstore import DocStore
+from .document_search import DocumentResult, search_documents
 from .generations import open_snapshot
 from .fields import FIELDS_FOLDER, FieldColumns, Records
 from .filters import parse_filter
 from .layout import DOCS_FOLDER, INDEX_FORMAT, MODEL_FOLDER, read_index_files
 from .manifest import read_manifest
+from .passage_map import PASSAGES_FOLDER, PassageMap
 from .topk import TopK, deepened
 
 __all__ = [
@@ -105,10 +107,14 @@ class SparseIndex(ABC):
         self.folder = folder
         self.manifest = manifest
         self._doc_ids, self._vocab = read_index_files(folder, manifest)
+        self._passages = _passage_map(folder, manifest, len(self._doc_ids))
+        n_documents = self._passages.num_documents if self._passages is not None else len(self._doc_ids)
         if (folder / DOCS_FOLDER).is_symlink():
             raise IndexFormatError(f"{folder / DOCS_FOLDER} is a symbolic link; an index keeps its documents inside")
         self._documents = DocStore(folder / DOCS_FOLDER, verify=verify) if manifest.get("has_documents") else None
-        self._fields = FieldColumns.open(folder / FIELDS_FOLDER, len(self._doc_ids)) if manifest.get("has_fields") else None
+        if self._documents is not None and len(self._documents) != n_documents:
+            raise IndexFormatError(f"{folder / DOCS_FOLDER} stores {len(self._documents)} documents, the index has {n_documents}")
+        self._fields = FieldColumns.open(folder / FIELDS_FOLDER, n_documents) if manifest.get("has_fields") else None
         self._bytes_on_disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
     @classmethod
@@ -146,13 +152,15 @@ class SparseIndex(ABC):
         show_progress: bool = True,
         model: Any = None,
         fields: Records | None = None,
+        passages: PassageMap | None = None,
         force: bool = False,
         lock_timeout: float = 0.0,
     ) -> SparseIndex:
         """Index ``(doc_ids, vectors)`` batches at ``path``, published as a new generation of the index there.
 
         ``model``: an encoder to keep inside the index (``model.save`` is called). ``fields``: one
-        metadata mapping per document, in order, stored for filters and hits (see `fields`). ``force``: write
+        metadata mapping per document, in order, stored for filters and hits (see `fields`). ``passages``:
+        when the batches' rows are passages, the documents they belong to (see `passage_map`). ``force``: write
         into a folder that is not provably an index (nothing of its own is deleted). ``lock_timeout``:
         seconds to wait for another writer (see `lock.WriteLock`).
         """
@@ -178,12 +186,27 @@ class SparseIndex(ABC):
         return self._documents
 
     @property
+    def passages(self) -> PassageMap | None:
+        """For an index built with passages, which document each row belongs to; ``None`` otherwise."""
+        return self._passages
+
+    @property
+    def document_ids(self) -> list[str]:
+        """Ids of the documents (``doc_ids`` are the rows' ids: passages, in an index built with passages)."""
+        return self._passages.document_ids if self._passages is not None else self._doc_ids
+
+    def search_documents(self, queries: Any, k: int = 10, **options: Any) -> list[DocumentResult]:
+        """Top-``k`` documents per query: passage hits aggregated per document (see `document_search`)."""
+        return search_documents(self, queries, k, **options)
+
+    @property
     def fields(self) -> FieldColumns | None:
         """The documents' stored metadata fields, or ``None`` when none were given."""
         return self._fields
 
     def filter_mask(self, spec: Any) -> np.ndarray | None:
-        """The mask of documents that pass the filter ``spec`` (see `filters.parse_filter`); ``None`` for no filter."""
+        """The mask of documents (not passages) that pass the filter ``spec`` (see `filters.parse_filter`);
+        ``None`` for no filter."""
         parsed = parse_filter(spec)
         if parsed is None:
             return None
@@ -234,6 +257,8 @@ class SparseIndex(ABC):
         scorer = self._scorer(mode, knobs)
         allowed = self._check_allowed(allowed) if allowed is not None else None
         passing = self.filter_mask(filter)
+        if passing is not None and self._passages is not None:
+            passing = passing[self._passages.parents]
         if passing is not None:
             allowed = passing if allowed is None else allowed & passing
         if allowed is not None:
@@ -352,6 +377,15 @@ def check_search_settings(backend: str, mode: str, knobs: Mapping[str, Any] | No
     if knobs is not None and (not isinstance(knobs, Mapping) or not all(isinstance(name, str) for name in knobs)):
         raise InputError(f"search knobs must be a mapping of names to values, got {knobs!r}")
     _backend_class(backend).check_search_settings(mode, dict(knobs or {}))
+
+
+def _passage_map(folder: Path, manifest: dict[str, Any], rows: int) -> PassageMap | None:
+    record = manifest.get("passages")
+    if record is None:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("num_documents"), int) or record["num_documents"] < 1:
+        raise IndexFormatError(f"{folder}/manifest.json: 'passages' must record a positive num_documents")
+    return PassageMap.open(folder / PASSAGES_FOLDER, rows, record["num_documents"])
 
 
 def check_backend(backend: str) -> None:

@@ -24,6 +24,7 @@ from . import compact, csr_update
 from .base import SparseIndex, TopK
 from .batches import Batch, DocMatrixBuilder, read_batches
 from .fields import FieldColumns, Records, field_columns
+from .passage_map import PassageMap
 from .layout import check_metadata, check_vocab, write_index_files
 from .postings import Postings, doc_number_dtype, from_doc_major, keep
 from .quantization import Quantization, parse_mode, quantize
@@ -50,6 +51,7 @@ class _Contents(NamedTuple):
     storage: str
     model: Any
     fields: FieldColumns | None = None
+    passages: PassageMap | None = None
 
     @classmethod
     def like(
@@ -106,6 +108,7 @@ class CsrIndex(SparseIndex):
         show_progress: bool = True,
         model: Any = None,
         fields: Records | None = None,
+        passages: PassageMap | None = None,
         force: bool = False,
         lock_timeout: float = 0.0,
         quantization: str | None = None,
@@ -132,8 +135,8 @@ class CsrIndex(SparseIndex):
             postings = from_doc_major(builder.finish())
             stored, recipe = quantize(postings.weights, mode)
             postings = keep(postings._replace(weights=stored), stored != 0)
-            columns = field_columns(fields, builder.doc_ids)
-            written = _Contents(builder.doc_ids, vocab, metadata, recipe, postings, documents, layout, model, columns)
+            columns = field_columns(fields, passages.document_ids if passages is not None else builder.doc_ids)
+            written = _Contents(builder.doc_ids, vocab, metadata, recipe, postings, documents, layout, model, columns, passages)
             return cls._write(path, written, show_progress, force)
 
     @classmethod
@@ -156,6 +159,7 @@ class CsrIndex(SparseIndex):
         """
         with WriteLock(path, lock_timeout):
             index = cls.open(path)
+            csr_update.check_editable(index)
             all_documents = csr_update.extended_documents(index, documents)
             new_ids, postings = csr_update.added_postings(index, batches, show_progress)
             columns = csr_update.extended_fields(index, new_ids, fields)
@@ -169,6 +173,7 @@ class CsrIndex(SparseIndex):
         """
         with WriteLock(path, lock_timeout):
             index = cls.open(path)
+            csr_update.check_editable(index)
             alive, postings = csr_update.remaining_postings(index, ids)
             doc_ids = [doc_id for doc_id, kept in zip(index.doc_ids, alive.tolist(), strict=True) if kept]
             documents = csr_update.kept_documents(index, alive)
@@ -216,6 +221,7 @@ class CsrIndex(SparseIndex):
                 show_progress=show_progress,
                 model=contents.model,
                 fields=contents.fields,
+                passages=contents.passages,
                 **extra,
             )
         return cls.open(path, verify=False)

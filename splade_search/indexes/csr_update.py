@@ -27,6 +27,15 @@ if TYPE_CHECKING:
 Documents = Iterable[tuple[str, str, str]]
 
 
+def check_editable(index: CsrIndex) -> None:
+    """Refuse to add to or delete from an index built with passages (its rows are not documents)."""
+    if index.passages is not None:
+        raise InputError(
+            f"the index {index.path} was built with passages; add, delete and sync work on indexes without "
+            "passages for now: rebuild it from the changed corpus"
+        )
+
+
 def added_postings(index: CsrIndex, batches: Iterable[Batch], show_progress: bool) -> tuple[list[str], Postings]:
     """The new documents' ids and the postings of ``index`` with those documents appended."""
     builder = DocMatrixBuilder(len(index.vocab))

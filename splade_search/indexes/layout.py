@@ -23,6 +23,7 @@ from ..errors import InputError
 from . import validation
 from .docstore import DocStore
 from .fields import FIELDS_FOLDER, FieldColumns
+from .passage_map import PASSAGES_FOLDER, PassageMap
 from .manifest import write_manifest
 from .storage import MANIFEST_NAME, read_doc_ids, read_json, write_doc_ids, write_json
 
@@ -70,29 +71,38 @@ def write_index_files(
     show_progress: bool = False,
     model: Any = None,
     fields: FieldColumns | None = None,
+    passages: PassageMap | None = None,
     **extra: Any,
 ) -> None:
     """Write ids, vocabulary, optional document store, model and metadata fields, and the manifest into ``folder``.
 
     ``model``: an object with ``save(path)`` (an encoder), or the path of a model folder to copy.
-    ``fields``: stored metadata, one record per document (see `fields`).
+    ``fields``: stored metadata, one record per document (see `fields`). ``passages``: for an index
+    whose rows are passages, the documents they come from (see `passage_map`); documents and fields
+    are then per document.
     """
     write_doc_ids(folder / DOC_IDS_FILE, doc_ids)
     write_json(folder / VOCAB_FILE, list(vocab))
+    document_ids = passages.document_ids if passages is not None else list(doc_ids)
+    if passages is not None and len(passages.parents) != len(doc_ids):
+        raise InputError(f"the passage map covers {len(passages.parents)} rows, the index has {len(doc_ids)}")
     if documents is not None:
         stored = DocStore.write(folder / DOCS_FOLDER, documents, show_progress)
-        if len(stored) != len(doc_ids) or stored.ids() != list(doc_ids):
-            raise InputError("stored documents must have the same ids, in the same order, as the indexed vectors")
+        if len(stored) != len(document_ids) or stored.ids() != document_ids:
+            raise InputError("stored documents must have the same ids, in the same order, as the indexed documents")
     model_files = _write_model(folder / MODEL_FOLDER, model) if model is not None else []
     field_files = []
     if fields is not None:
-        if fields.num_docs != len(doc_ids):
-            raise InputError(f"metadata fields were given for {fields.num_docs} documents, the index has {len(doc_ids)}")
+        if fields.num_docs != len(document_ids):
+            raise InputError(f"metadata fields were given for {fields.num_docs} documents, the index has {len(document_ids)}")
         field_files = fields.write(folder / FIELDS_FOLDER)
+    passage_files = passages.write(folder / PASSAGES_FOLDER) if passages is not None else []
+    if passages is not None:
+        extra["passages"] = {"num_documents": passages.num_documents, "settings": passages.settings}
     write_manifest(
         folder,
         INDEX_FORMAT,
-        [DOC_IDS_FILE, VOCAB_FILE, *backend_files, *model_files, *field_files],
+        [DOC_IDS_FILE, VOCAB_FILE, *backend_files, *model_files, *field_files, *passage_files],
         backend=backend,
         num_docs=len(doc_ids),
         num_postings=int(num_postings),

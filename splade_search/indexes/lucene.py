@@ -35,6 +35,7 @@ from .batches import Batch, read_batches
 from .java import anserini_jar, autoclass, java_home, run_java_main
 from .layout import check_metadata, check_vocab, write_index_files
 from .fields import Records, field_columns
+from .passage_map import PassageMap
 from .generations import check_writable, new_generation
 from .lock import WriteLock
 from .topk import top_k
@@ -78,6 +79,7 @@ class LuceneIndex(SparseIndex):
         show_progress: bool = True,
         model: Any = None,
         fields: Records | None = None,
+        passages: PassageMap | None = None,
         force: bool = False,
         lock_timeout: float = 0.0,
         scale: float = 100.0,
@@ -123,7 +125,8 @@ class LuceneIndex(SparseIndex):
                 documents=documents,
                 show_progress=show_progress,
                 model=model,
-                fields=field_columns(fields, doc_ids),
+                fields=field_columns(fields, passages.document_ids if passages is not None else doc_ids),
+                passages=passages,
                 anserini=jar.name,
             )
         return cls.open(path, verify=False)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..indexes import TermContribution
+from ..passages.snippet import Snippet
 
 
 @dataclass
@@ -32,7 +33,9 @@ class Hit:
 
     ``terms``: why a sparse hit matched (query x document weight per shared term), when asked;
     ``legs``: for fused or reranked hits, the rank and score each contributing retriever gave it;
-    ``metadata``: stored fields of the document, when the index keeps any.
+    ``metadata``: stored fields of the document, when the index keeps any; ``passage``: the character
+    span of the best-matching passage in ``text`` (indexes built with passages); ``snippet``: that
+    passage (or the text) trimmed around the query's strongest matches, which it marks.
     """
 
     id: str
@@ -44,6 +47,8 @@ class Hit:
     terms: list[TermContribution] = field(default_factory=list)
     legs: dict[str, LegResult] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    passage: tuple[int, int] | None = None
+    snippet: Snippet | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form (``legs`` and ``metadata`` only when present)."""
@@ -59,6 +64,10 @@ class Hit:
             data["legs"] = {name: leg.to_dict() for name, leg in self.legs.items()}
         if self.metadata:
             data["metadata"] = self.metadata
+        if self.passage is not None:
+            data["passage"] = {"start": self.passage[0], "end": self.passage[1]}
+        if self.snippet is not None:
+            data["snippet"] = self.snippet.to_dict()
         return data
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
@@ -18,10 +19,12 @@ from ..indexes.base import check_backend
 from ..indexes.fields import flatten
 from ..indexes.generations import check_writable
 from ..indexes.lock import WriteLock
-from ..sparse import to_scipy_csr
+from ..indexes.passage_map import PassageMap
+from ..passages import PassageSettings
 from .model_record import FINGERPRINT_KEY, fingerprint, must_keep_model
+from .rows import RowEncoder, passage_parents
 from .staging import Staging
-from .vocabulary import model_vocabulary, prepare_rows, score_space
+from .vocabulary import model_vocabulary, score_space
 
 DEFAULT_CHUNK = 512
 
@@ -35,16 +38,13 @@ class IndexingReport:
     resumed_documents: int
     encode_seconds: float
     build_seconds: float
+    truncated: int | None = None  # documents cut at the model's length (None when indexed as passages)
+    passages: int | None = None  # rows written, when indexed as passages
 
     @property
     def docs_per_second(self) -> float:
         encoded = self.documents - self.resumed_documents
         return encoded / self.encode_seconds if self.encode_seconds > 0 else 0.0
-
-
-def document_text(doc: Document) -> str:
-    """The text a document is encoded from: title and body, BEIR-style."""
-    return f"{doc.title} {doc.text}".strip() if doc.title else doc.text
 
 
 def projection_dtype(model: Any) -> str | None:
@@ -73,6 +73,7 @@ def index_corpus(
     show_progress: bool = True,
     backend_options: dict[str, Any] | None = None,
     force: bool = False,
+    passages: PassageSettings | None = None,
 ) -> IndexingReport:
     """Encode ``documents`` in chunks (kept on disk as they finish) and build the index at ``path``.
 
@@ -82,6 +83,8 @@ def index_corpus(
     once; the index at ``path`` stays as it was until the new generation is published. A model
     that cannot be reloaded from its reference (see `model_record`) is kept inside the index.
     ``force``: write into a folder that is not provably an index (see `generations.check_writable`).
+    ``passages``: index each document as passages cut by the model's tokenizer (see `passages`);
+    without it, documents longer than the model reads are counted in the report's ``truncated``.
     """
     path = Path(path)
     check_backend(backend)
@@ -99,28 +102,25 @@ def index_corpus(
         "max_active_dims": max_active_dims,
         "projection_dtype": projection_dtype(model),
         "chunk_size": chunk_size,
+        "passages": passages.to_dict() if passages is not None else None,
     }
+    rows = RowEncoder(model, space, batch_size=batch_size, max_active_dims=max_active_dims, passages=passages)
     with WriteLock(path):
         check_writable(path, force)
         staging = Staging.open(path, settings, resume)
         done = staging.batch_count()
         stream = iter(documents)
         resumed = _skip_finished(stream, staging, done, chunk_size)
-        encoded, start = resumed, time.perf_counter()
+        encoded, truncated, start = resumed, 0, time.perf_counter()
         with _progress(show_progress) as progress:
             task = progress.add_task("Encoding", total=total, completed=resumed)
             for batch_number in itertools.count(done):
                 docs = list(itertools.islice(stream, chunk_size))
                 if not docs:
                     break
-                vectors = model.encode_document(
-                    [document_text(d) for d in docs],
-                    batch_size=batch_size,
-                    max_active_dims=max_active_dims,
-                    convert_to_sparse_tensor=True,
-                    save_to_cpu=True,
-                )
-                staging.write(batch_number, docs, prepare_rows(to_scipy_csr(vectors), space))
+                chunk = rows.encode(docs)
+                staging.write(batch_number, docs, chunk.rows, chunk.spans)
+                truncated += chunk.truncated or 0
                 encoded += len(docs)
                 progress.update(task, completed=encoded)
         encode_seconds = time.perf_counter() - start
@@ -139,12 +139,27 @@ def index_corpus(
             show_progress=show_progress,
             model=model if must_keep_model(model, reference) else None,
             fields=_field_records(staging),
+            passages=_passage_map(staging, passages),
             force=force,
             **(backend_options or {}),
         )
         build_seconds = time.perf_counter() - start
         staging.remove()
-    return IndexingReport(index, encoded, resumed, encode_seconds, build_seconds)
+    counted = truncated if passages is None and resumed == 0 else None
+    rows_written = len(index) if passages is not None else None
+    return IndexingReport(index, encoded, resumed, encode_seconds, build_seconds, counted, rows_written)
+
+
+def _passage_map(staging: Staging, settings: PassageSettings | None) -> PassageMap | None:
+    """The rows-to-documents map of a passage index, from the staged spans."""
+    if settings is None:
+        return None
+    ids, spans = [], []
+    for batch in range(staging.batch_count()):
+        ids += [doc.id for doc in staging.documents(batch)]
+        spans += staging.spans(batch) or []
+    flat = np.array([span for doc_spans in spans for span in doc_spans], dtype=np.int64).reshape(-1, 2)
+    return PassageMap(ids, passage_parents(spans), flat, settings.to_dict())
 
 
 def _field_records(staging: Staging) -> list[dict[str, Any]] | None:

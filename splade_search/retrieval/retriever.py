@@ -10,7 +10,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import IndexMismatchError
-from ..indexes import SearchResult, SparseIndex, check_search_settings
+from ..indexes import SparseIndex, check_search_settings
+from ..indexes.document_search import DocumentResult
+from ..passages.snippet import make_snippet
 from ..sparse import to_scipy_csr
 from .hits import Hit, Retriever, check_k, check_queries
 from .model_record import check_recorded_model, recorded_model
@@ -81,58 +83,99 @@ class SparseRetriever(Retriever):
         return prepare_rows(to_scipy_csr(vectors), self.space)
 
     def search_vectors(
-        self, vectors: Any, k: int = 10, *, threads: int | None = None, filter: Any = None
-    ) -> list[SearchResult]:
-        """Top-``k`` index results for query vectors (as `encode_queries` gives), in this retriever's mode.
+        self,
+        vectors: Any,
+        k: int = 10,
+        *,
+        threads: int | None = None,
+        filter: Any = None,
+        aggregation: str | None = None,
+    ) -> list[DocumentResult]:
+        """Top-``k`` documents for query vectors (as `encode_queries` gives), in this retriever's mode.
 
         ``filter``: a metadata filter (see `indexes.filters`), applied inside the top-k.
+        ``aggregation``: how passages make a document's score (indexes built with passages; default: the index's).
         """
-        return self.index.search(vectors, k=k, threads=threads, mode=self._mode, filter=filter, **self._knobs)
+        return self.index.search_documents(
+            vectors, k, threads=threads, mode=self._mode, filter=filter, aggregation=aggregation, **self._knobs
+        )
 
     def search(
-        self, queries: str | list[str], k: int = 10, *, explain: bool = False, filter: Any = None
+        self,
+        queries: str | list[str],
+        k: int = 10,
+        *,
+        explain: bool = False,
+        filter: Any = None,
+        aggregation: str | None = None,
+        passages: bool = False,
     ) -> list[Hit] | list[list[Hit]]:
-        """Top-``k`` hits per query (a list for one string, a list of lists for several).
+        """Top-``k`` documents per query (a list for one string, a list of lists for several).
 
-        ``explain``: fill each hit's ``terms`` with the query terms it shares and their weights.
-        ``filter``: only documents whose metadata passes it (see `indexes.filters`), inside the top-k.
+        ``explain``: fill each hit's ``terms`` (the query terms its best passage shares, with weights)
+        and ``snippet``. ``filter``: only documents whose metadata passes it (see `indexes.filters`),
+        inside the top-k. ``aggregation``: "max", "sum-top-m" or "first" (indexes built with passages).
+        ``passages``: return the best passages themselves instead of documents.
         """
         single = isinstance(queries, str)
         batch = check_queries([queries] if single else list(queries))
         check_k(k)
-        results = self.search_batch(batch, k, explain=explain, filter=filter) if batch else []
+        options = {"explain": explain, "filter": filter, "aggregation": aggregation, "passages": passages}
+        results = self.search_batch(batch, k, **options) if batch else []
         return results[0] if single else results
 
     def search_batch(
-        self, queries: list[str], k: int = 10, *, explain: bool = False, filter: Any = None
+        self,
+        queries: list[str],
+        k: int = 10,
+        *,
+        explain: bool = False,
+        filter: Any = None,
+        aggregation: str | None = None,
+        passages: bool = False,
     ) -> list[list[Hit]]:
         vectors = self.encode_queries(queries)
-        docs, fields = self.index.documents, self.index.fields
-        all_hits = []
-        for row, result in enumerate(self.search_vectors(vectors, k=k, filter=filter)):
-            hits = []
-            for rank, (doc_id, score, number) in enumerate(zip(result.ids, result.scores, result.indices), start=1):
-                stored = docs[int(number)] if docs is not None else None
-                hit = Hit(
-                    id=doc_id,
-                    score=float(score),
-                    rank=rank,
-                    title=stored.title if stored else "",
-                    text=stored.text if stored else "",
-                    doc_number=int(number),
-                    metadata=fields.record(int(number)) if fields is not None else {},
-                )
-                if explain:
-                    hit.terms = self.index.explain(vectors[row], int(number))
-                hits.append(hit)
-            all_hits.append(hits)
-        return all_hits
+        if passages:
+            found = self.index.search(vectors, k, mode=self._mode, filter=filter, **self._knobs)
+            results = [DocumentResult(r.ids, r.scores, r.indices, r.indices) for r in found]
+        else:
+            results = self.search_vectors(vectors, k, filter=filter, aggregation=aggregation)
+        return [
+            [self._hit(vectors[row], result, i, explain, passages) for i in range(len(result))]
+            for row, result in enumerate(results)
+        ]
 
-    def run(self, queries: dict[str, str], k: int = 10, *, filter: Any = None) -> dict[str, dict[str, float]]:
+    def _hit(self, query: Any, result: DocumentResult, i: int, explain: bool, passages: bool) -> Hit:
+        """One hit: the document (or, with ``passages``, the passage row) at position ``i`` of ``result``."""
+        index, row = self.index, int(result.best_rows[i])
+        passage_map = index.passages
+        document = int(passage_map.parents[row]) if passage_map is not None else row
+        span = tuple(int(x) for x in passage_map.spans[row]) if passage_map is not None else None
+        stored = index.documents[document] if index.documents is not None else None
+        text = stored.text if stored else ""
+        hit = Hit(
+            id=result.ids[i],
+            score=float(result.scores[i]),
+            rank=i + 1,
+            title=stored.title if stored else "",
+            text=text[span[0] : span[1]] if passages and span else text,
+            doc_number=document,
+            metadata=index.fields.record(document) if index.fields is not None else {},
+            passage=span if not passages else None,
+        )
+        if explain:
+            hit.terms = index.explain(query, row)
+            shown = text[span[0] : span[1]] if span else text
+            hit.snippet = make_snippet(shown, self.model.tokenizer, hit.terms) if shown else None
+        return hit
+
+    def run(
+        self, queries: dict[str, str], k: int = 10, *, filter: Any = None, aggregation: str | None = None
+    ) -> dict[str, dict[str, float]]:
         """A run (``{query_id: {doc_id: score}}``) for many queries, e.g. for evaluation or a TREC file."""
         ids = list(queries)
         if not ids:
             return {}
         vectors = self.encode_queries(check_queries([queries[q] for q in ids]))
-        results = self.search_vectors(vectors, k=check_k(k), filter=filter)
+        results = self.search_vectors(vectors, k=check_k(k), filter=filter, aggregation=aggregation)
         return {qid: dict(zip(r.ids, np.asarray(r.scores, dtype=float).tolist())) for qid, r in zip(ids, results)}

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from ..data.documents import Document
 from ..errors import InputError
+from ..indexes.passage_map import passage_id
 
 STATE_FILE = "state.json"
 STAGING_FORMAT = "splade-search-staging"
@@ -64,21 +65,33 @@ class Staging:
         return count
 
     def staged_ids(self, batch: int) -> list[str]:
-        """The document ids of a finished batch."""
-        return [doc.id for doc in self.documents(batch)]
+        """The row ids of a finished batch: its documents' ids, or its passages' (see `passage_map.passage_id`)."""
+        records = self._records(batch)
+        if records and "spans" in records[0]:
+            return [passage_id(r["id"], n) for r in records for n in range(len(r["spans"]))]
+        return [r["id"] for r in records]
 
-    def write(self, batch: int, docs: list[Document], rows: sp.csr_matrix) -> None:
-        """Store one encoded batch; the ``.jsonl`` is written last and marks it complete."""
+    def spans(self, batch: int) -> list[list[tuple[int, int]]] | None:
+        """The passage spans of each document of a finished batch (``None`` when indexed without passages)."""
+        records = self._records(batch)
+        if not records or "spans" not in records[0]:
+            return None
+        return [[(int(a), int(b)) for a, b in r["spans"]] for r in records]
+
+    def write(
+        self, batch: int, docs: list[Document], rows: sp.csr_matrix, spans: list[list[tuple[int, int]]] | None = None
+    ) -> None:
+        """Store one encoded batch (with each document's passage spans, if any); the ``.jsonl`` is written last
+        and marks it complete."""
         rows = rows.tocsr()
         npz = self.folder / f"batch_{batch:06d}.npz"
         tmp = npz.with_suffix(".tmp.npz")
         np.savez(tmp, indptr=rows.indptr, indices=rows.indices, data=rows.data.astype(np.float32), shape=np.array(rows.shape))
         os.replace(tmp, npz)
-        lines = "".join(
-            json.dumps({"id": d.id, "title": d.title, "text": d.text, "metadata": dict(d.metadata)}, ensure_ascii=False)
-            + "\n"
-            for d in docs
-        )
+        records = [{"id": d.id, "title": d.title, "text": d.text, "metadata": dict(d.metadata)} for d in docs]
+        for record, doc_spans in zip(records, spans or []):
+            record["spans"] = [list(span) for span in doc_spans]
+        lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
         _write_atomic(self.folder / f"batch_{batch:06d}.jsonl", lines.encode("utf-8"))
 
     def vectors(self, batch: int) -> sp.csr_matrix:
@@ -89,8 +102,11 @@ class Staging:
 
     def documents(self, batch: int) -> list[Document]:
         """The documents of a finished batch."""
+        return [Document(r["id"], r["title"], r["text"], r.get("metadata", {})) for r in self._records(batch)]
+
+    def _records(self, batch: int) -> list[dict[str, Any]]:
         with open(self.folder / f"batch_{batch:06d}.jsonl", encoding="utf-8") as f:
-            return [Document(**json.loads(line)) for line in f]
+            return [json.loads(line) for line in f]
 
     def batches(self) -> Iterator[tuple[list[str], sp.csr_matrix]]:
         """Every finished batch as ``(doc_ids, vectors)``."""

@@ -15,7 +15,8 @@ from ..indexes import CsrIndex, SparseIndex
 from ..indexes.fields import flatten
 from ..indexes.sync import SyncReport, SyncedDocument, iter_synced, sync_index
 from ..sparse import to_scipy_csr
-from .indexing import document_text, projection_dtype
+from .indexing import projection_dtype
+from .rows import document_text
 from .model_record import FINGERPRINT_KEY, fingerprint
 from .vocabulary import prepare_rows, score_space
 

@@ -22,7 +22,7 @@ import torch
 
 from ...data.documents import Document
 from ...errors import InputError
-from ...retrieval.indexing import document_text
+from ...retrieval.rows import document_text
 from ...similarity import normalize_embeddings
 from ...sparse import to_scipy_csr
 from ..metrics import evaluate_run, metric_key
