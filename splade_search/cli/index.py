@@ -49,6 +49,19 @@ def register(app: typer.Typer) -> None:
         hub_split: str = typer.Option(None, help="Split of a hub dataset."),
         on_decode_error: str = typer.Option("warn", help="A non-UTF-8 file: 'warn' (skip it, named) or 'error'."),
         restart: bool = typer.Option(False, help="Discard a partial run instead of resuming it."),
+        passages: bool = typer.Option(
+            False, "--passages", help="Index each document as passages cut by the model's tokenizer (nothing is truncated)."
+        ),
+        passage_tokens: int = typer.Option(None, "--passage-tokens", min=1, help="Tokens per passage [default: 256]; implies --passages."),
+        passage_stride: int = typer.Option(
+            None, "--passage-stride", min=0, help="Tokens shared by consecutive passages [default: 32 per 256]; implies --passages."
+        ),
+        passage_boundary: str = typer.Option(
+            None, "--passage-boundary", help="End passages at a sentence, paragraph or none [default: sentence]."
+        ),
+        aggregate: str = typer.Option(
+            None, "--aggregate", help="How passages score a document by default: max, first or sum-top-<m> [default: max]."
+        ),
         update: bool = typer.Option(
             False, "--update", help="Sync an existing index with CORPUS: encode only new or changed documents, drop removed ones."
         ),
@@ -68,6 +81,7 @@ def register(app: typer.Typer) -> None:
 
         target = out or default_index_path(corpus)
         _check_options(backend, quantization, storage, on_decode_error, target, force and not update)
+        passage_settings = _passage_settings(passages, passage_tokens, passage_stride, passage_boundary, aggregate)
         read_options = {"id_field": id_field, "title_field": title_field, "text_field": text_field}
         read_options |= {"follow_symlinks": follow_symlinks, "on_decode_error": on_decode_error}
         if update:
@@ -94,6 +108,7 @@ def register(app: typer.Typer) -> None:
                 show_progress=not json_output,
                 backend_options={n: v for n, v in (("quantization", quantization), ("storage", storage)) if v is not None},
                 force=force,
+                passages=passage_settings,
             )
         stats = report.index.stats().to_dict()
         summary = {
@@ -103,6 +118,7 @@ def register(app: typer.Typer) -> None:
             "encode_seconds": round(report.encode_seconds, 2),
             "docs_per_second": round(report.docs_per_second, 1),
             "build_seconds": round(report.build_seconds, 2),
+            "truncated_documents": report.truncated,
         }
         if json_output:
             print_json(summary)
@@ -110,12 +126,21 @@ def register(app: typer.Typer) -> None:
         table = Table("", "", title=f"Index {target}", show_header=False)
         table.add_row("backend", stats["backend"])
         table.add_row("documents", f"{stats['documents']:,}")
-        table.add_row("postings", f"{stats['postings']:,} ({stats['avg_doc_terms']:.1f} terms/doc)")
+        per = 'passage' if stats['passages'] is not None else 'doc'
+        table.add_row("postings", f"{stats['postings']:,} ({stats['avg_doc_terms']:.1f} terms/{per})")
         layout = getattr(report.index, "storage", None)
         table.add_row("size on disk", f"{stats['bytes_on_disk'] / 1e6:.2f} MB" + (f" ({layout})" if layout else ""))
         table.add_row("encoding", f"{summary['encode_seconds']} s ({summary['docs_per_second']} docs/s)")
         table.add_row("index build", f"{summary['build_seconds']} s")
+        if report.passages is not None:
+            table.add_row("passages", f"{report.passages:,} ({report.passages / max(report.documents, 1):.1f} per document)")
         console.print(table)
+        if report.truncated:
+            console.print(
+                f"[yellow]note:[/] {report.truncated:,} of {report.documents:,} documents were longer than the model's "
+                f"{report.index.metadata.get('max_length')} tokens and were cut there; index with --passages to keep all text",
+                soft_wrap=True,
+            )
 
 
 def _update(
@@ -147,6 +172,29 @@ def _update(
         f"updated {target}: {summary['documents']:,} documents ({report.encoded:,} new or changed encoded, "
         f"{report.kept:,} kept, {report.deleted:,} removed) in {summary['seconds']} s"
     )
+
+
+def _passage_settings(
+    enabled: bool, tokens: int | None, stride: int | None, boundary: str | None, aggregate: str | None
+) -> object:
+    """The passage settings the flags ask for (``None``: whole documents); `typer.BadParameter` naming the flag."""
+    from ..errors import InputError
+    from ..passages import PassageSettings
+
+    if not (enabled or tokens is not None or stride is not None or boundary is not None):
+        if aggregate is not None:
+            raise typer.BadParameter("applies to indexes built with --passages", param_hint="--aggregate")
+        return None
+    defaults = PassageSettings()
+    try:
+        tokens = tokens if tokens is not None else defaults.tokens
+        if stride is None:  # the default overlap, in proportion to a smaller window
+            stride = min(defaults.overlap, tokens * defaults.overlap // defaults.tokens)
+        settings = PassageSettings(tokens, stride, boundary if boundary is not None else defaults.boundary)
+        return settings.with_aggregate(aggregate) if aggregate is not None else settings
+    except InputError as exc:
+        flag = next((f for f in ("--passage-stride", "--passage-tokens", "--passage-boundary", "--aggregate") if f in str(exc)), "--passages")
+        raise typer.BadParameter(str(exc), param_hint=flag) from None
 
 
 def _check_options(

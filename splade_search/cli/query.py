@@ -10,14 +10,31 @@ from rich.table import Table
 from ..data.queries import read_query_file
 from .console import console, print_json, user_errors
 from .options import K_RANGE, about, check_input_file, check_output_file, trust_remote_code_option
-from .search_options import check_filter_fields, filter_option, knob_option, mode_option, parsed_filter, search_settings
+from .search_options import (
+    aggregate_option,
+    check_filter_fields,
+    filter_option,
+    knob_option,
+    mode_option,
+    parsed_aggregate,
+    parsed_filter,
+    search_settings,
+)
 
 SNIPPET = 90
 
 
-def _snippet(title: str, text: str) -> str:
-    body = f"[bold]{title}[/] — {text}" if title else text
-    return body if len(body) <= SNIPPET else body[: SNIPPET - 1] + "…"
+def _snippet(hit: object) -> str:
+    """The hit's title and its marked snippet (the matching passage, strongest query terms in bold), as rich markup."""
+    from rich.markup import escape
+
+    from ..passages.snippet import render_rich
+
+    title = f"[bold]{escape(hit.title)}[/] — " if hit.title else ""
+    if hit.snippet is not None:
+        return title + render_rich(hit.snippet, style="bold cyan")
+    text = hit.text if len(hit.text) <= SNIPPET else hit.text[: SNIPPET - 1] + "…"
+    return title + escape(text)
 
 
 def register(app: typer.Typer) -> None:
@@ -35,6 +52,8 @@ def register(app: typer.Typer) -> None:
         mode: str = mode_option(),
         knob: list[str] = knob_option(),
         filters: list[str] = filter_option(),
+        aggregate: str = aggregate_option(),
+        passages: bool = typer.Option(False, "--passages", help="Return the best passages themselves, not documents."),
         trust_remote_code: bool = trust_remote_code_option(),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -48,6 +67,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("give query texts or --queries FILE")
         mode, knobs = search_settings(mode, knob)
         chosen = parsed_filter(filters)
+        aggregation, _ = parsed_aggregate(aggregate)
         check_input_file(queries, "--queries")
         target = run or (queries.with_suffix(".run") if queries else None)
         check_output_file(target, "--run")
@@ -61,9 +81,11 @@ def register(app: typer.Typer) -> None:
             encoder = load_index_encoder(opened, model, trust_remote_code=trust_remote_code)
             retriever = SparseRetriever(encoder, opened, mode=mode, knobs=knobs)
             if found is not None:
-                _run_file(retriever, found, target, k, json_output, chosen)
+                _run_file(retriever, found, target, k, json_output, chosen, aggregation)
                 return
-            results = retriever.search(list(texts), k=k, explain=True, filter=chosen)
+            results = retriever.search(
+                list(texts), k=k, explain=True, filter=chosen, aggregation=aggregation, passages=passages
+            )
         if json_output:
             print_json([{"query": q, "hits": [h.to_dict() for h in hits]} for q, hits in zip(texts, results)])
             return
@@ -71,16 +93,18 @@ def register(app: typer.Typer) -> None:
             table = Table("#", "id", "score", "document", "why (query x doc = contribution)", title=f"{text!r} in {path}")
             for hit in hits:
                 why = ", ".join(f"{t.token} {t.query_weight:.2f}x{t.doc_weight:.2f}={t.contribution:.2f}" for t in hit.terms[:terms])
-                table.add_row(str(hit.rank), hit.id, f"{hit.score:.3f}", _snippet(hit.title, hit.text), why)
+                table.add_row(str(hit.rank), hit.id, f"{hit.score:.3f}", _snippet(hit), why)
             if not hits:
                 table.caption = "no document shares a term with this query"
             console.print(table)
 
 
-def _run_file(retriever, found: dict[str, str], target: Path, k: int, json_output: bool, chosen: object) -> None:
+def _run_file(
+    retriever, found: dict[str, str], target: Path, k: int, json_output: bool, chosen: object, aggregation: str | None
+) -> None:
     from ..data import write_run
 
-    results = retriever.run(found, k=k, filter=chosen)
+    results = retriever.run(found, k=k, filter=chosen, aggregation=aggregation)
     write_run(target, results, tag="splade-search")
     if json_output:
         print_json({"queries": len(found), "run": str(target), "k": k})

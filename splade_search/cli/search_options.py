@@ -32,6 +32,27 @@ FILTER_HELP = (
 )
 
 
+AGGREGATE_HELP = "How passages score a document: max (best passage), first, or sum-top-<m> [default: the index's]."
+
+
+def aggregate_option() -> Any:
+    """The ``--aggregate`` option (indexes built with passages)."""
+    return typer.Option(None, "--aggregate", metavar="max|first|sum-top-<m>", help=AGGREGATE_HELP)
+
+
+def parsed_aggregate(value: str | None) -> tuple[str | None, int | None]:
+    """``(aggregation, top_m)`` from ``--aggregate`` (``(None, None)`` when not given); `typer.BadParameter` when malformed."""
+    from ..errors import InputError
+    from ..passages.settings import parse_aggregate
+
+    if value is None:
+        return None, None
+    try:
+        return parse_aggregate(value)
+    except InputError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--aggregate") from None
+
+
 def filter_option() -> Any:
     """The repeatable ``--filter EXPRESSION`` option."""
     return typer.Option(None, "--filter", metavar="EXPRESSION", help=FILTER_HELP)

@@ -85,6 +85,7 @@ class IndexStats:
     bytes_on_disk: int
     quantization: str
     scale: float | None
+    passages: int | None = None  # rows, for an index built with passages (``avg_doc_terms`` is then per passage)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
@@ -296,13 +297,14 @@ class SparseIndex(ABC):
         postings = int(self.manifest.get("num_postings", 0))
         return IndexStats(
             backend=self.backend,
-            documents=len(self),
+            documents=len(self.document_ids),
             postings=postings,
             vocab_size=len(self._vocab),
             avg_doc_terms=postings / len(self) if len(self) else 0.0,
             bytes_on_disk=self._bytes_on_disk,
             quantization=str(quantization.get("dtype")),
             scale=quantization.get("scale"),
+            passages=len(self) if self._passages is not None else None,
         )
 
     def _query_matrix(self, queries: Any) -> sp.csr_matrix:
