@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,7 +44,7 @@ from .storage import MANIFEST_NAME, read_json
 CURRENT_FILE = "CURRENT"
 _GENERATION = re.compile(r"gen-(\d{6,})")
 _TEMPORARY = re.compile(r"\.gen-(\d{6,})\.tmp-\d+")
-_OPEN_ATTEMPTS = 5
+_OPEN_ATTEMPTS = 20
 T = TypeVar("T")
 
 
@@ -79,15 +80,30 @@ def is_index(root: Path) -> bool:
 
 
 def open_snapshot(root: Path, opener: Callable[[Path], T]) -> T:
-    """``opener(folder)`` on the live generation of ``root``, retried if a writer published meanwhile."""
+    """``opener(folder)`` on the live generation of ``root``, retried while writers publish meanwhile.
+
+    A writer may publish (and remove the generation just resolved) between reading ``CURRENT`` and
+    opening the files; then ``CURRENT`` has moved on and the open is retried on the new generation.
+    An error that persists while ``CURRENT`` stays put is the index's own and is raised.
+    """
     for attempt in range(_OPEN_ATTEMPTS):
-        folder = current_folder(root)
+        pointer = _pointer_state(root)
         try:
-            return opener(folder)
+            return opener(current_folder(root))
         except (IndexFormatError, OSError):
-            if attempt + 1 == _OPEN_ATTEMPTS or current_folder(root) == folder:
+            if attempt + 1 == _OPEN_ATTEMPTS or _pointer_state(root) == pointer:
                 raise
+        time.sleep(0.001 * attempt)
     raise AssertionError("unreachable")
+
+
+def _pointer_state(root: Path) -> tuple[int, int, str] | None:
+    """What ``CURRENT`` says right now, and its identity (a replaced pointer is a new file)."""
+    try:
+        status = (root / CURRENT_FILE).stat()
+        return status.st_ino, status.st_mtime_ns, (root / CURRENT_FILE).read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
 
 
 def check_writable(root: Path, force: bool = False) -> None:

@@ -13,10 +13,11 @@ from ..data.documents import Document
 from ..errors import InputError
 from ..indexes import CsrIndex, SparseIndex
 from ..indexes.fields import flatten
+from ..passages import PassageSettings
 from ..indexes.sync import SyncReport, SyncedDocument, iter_synced, sync_index
 from ..sparse import to_scipy_csr
 from .indexing import projection_dtype
-from .rows import document_text
+from .rows import RowEncoder, document_text
 from .model_record import FINGERPRINT_KEY, fingerprint
 from .vocabulary import prepare_rows, score_space
 
@@ -42,15 +43,18 @@ def sync_corpus(
     if isinstance(index.metadata.get("max_length"), int):
         model.max_seq_length = index.metadata["max_length"]  # the length the index was encoded with
     _check_same_settings(index, model)
-    space = score_space(model)
-    max_active_dims = index.metadata.get("max_active_dims")
+    settings = index.passages.settings if index.passages is not None else None
+    rows = RowEncoder(
+        model,
+        score_space(model),
+        batch_size=batch_size,
+        max_active_dims=index.metadata.get("max_active_dims"),
+        passages=PassageSettings.from_dict(settings) if settings is not None else None,
+    )
 
     def encode(documents: list[SyncedDocument]) -> Any:
-        texts = [document_text(Document(d[0], d[1], d[2])) for d in documents]
-        vectors = model.encode_document(
-            texts, batch_size=batch_size, max_active_dims=max_active_dims, convert_to_sparse_tensor=True, save_to_cpu=True
-        )
-        return prepare_rows(to_scipy_csr(vectors), space)
+        chunk = rows.encode([Document(d[0], d[1], d[2]) for d in documents])
+        return chunk.rows, chunk.spans
 
     return sync_index(
         path,

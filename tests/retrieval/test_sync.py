@@ -82,3 +82,22 @@ def test_sync_refuses_another_model(splade_model, csr_model, tmp_path):
     index_corpus(splade_model, read_corpus(folder), tmp_path / "idx", show_progress=False)
     with pytest.raises(InputError, match="model_fingerprint"):
         sync_corpus(csr_model, lambda: read_corpus(folder), tmp_path / "idx")
+
+
+def test_sync_keeps_the_passages_of_unchanged_documents(splade_model, tmp_path):
+    from splade_search.passages import PassageSettings
+
+    folder = tmp_path / "notes"
+    write_folder(folder, n=6)
+    (folder / "doc00.txt").write_text(" ".join(["cat dog rain sun city river"] * 12), encoding="utf-8")
+    settings = PassageSettings(tokens=16, overlap=4)
+    index_corpus(splade_model, read_corpus(folder), tmp_path / "idx", passages=settings, show_progress=False)
+    (folder / "doc02.txt").write_text(" ".join(["heart disease insulin sugar"] * 10), encoding="utf-8")
+    report = sync_corpus(splade_model, lambda: read_corpus(folder), tmp_path / "idx")
+    assert (report.encoded, report.kept, report.deleted) == (1, 5, 0)
+    rebuilt = index_corpus(splade_model, read_corpus(folder), tmp_path / "full", passages=settings, show_progress=False).index
+    synced = SparseIndex.open(tmp_path / "idx")
+    assert synced.doc_ids == rebuilt.doc_ids and synced.document_ids == rebuilt.document_ids
+    assert (synced.passages.spans == rebuilt.passages.spans).all() and (synced.passages.parents == rebuilt.passages.parents).all()
+    a, b = postings_by_doc(synced), postings_by_doc(rebuilt)
+    assert a.keys() == b.keys() and max(abs(a[key] - b[key]) for key in a) < 1e-5
