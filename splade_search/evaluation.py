@@ -9,10 +9,7 @@ An alias of `splade_search.eval.evaluators`, loaded on first use:
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .eval.evaluators import *  # noqa: F403
+from typing import Any
 
 _TARGET = "splade_search.eval.evaluators"
 

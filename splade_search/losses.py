@@ -7,10 +7,7 @@ An alias of `splade_search.training.losses`, loaded on first use:
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .training.losses import *  # noqa: F403
+from typing import Any
 
 _TARGET = "splade_search.training.losses"
 
