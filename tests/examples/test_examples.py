@@ -49,7 +49,8 @@ def run_example(name: str, args: list[str], cwd: Path, pythonpath: tuple[Path, .
 @pytest.fixture(scope="module")
 def started(request, tmp_path_factory):
     """The runs of the examples whose tests are selected, started in a pool: key -> (future stdout, folder)."""
-    selected = {item.originalname.removeprefix("test_") for item in request.session.items if item.module.__name__ == __name__}
+    ours = [item for item in request.session.items if getattr(getattr(item, "module", None), "__name__", "") == __name__]
+    selected = {item.originalname.removeprefix("test_") for item in ours}
     runnable = {
         key: spec
         for key, spec in RUNS.items()
