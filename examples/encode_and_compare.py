@@ -1,7 +1,9 @@
 """Encode queries and documents with the embedded tiny SPLADE, inspect the expansions, score them.
 
-Run: .venv/bin/python examples/encode_and_compare.py
+Run: .venv/bin/python examples/encode_and_compare.py [SAVE_FOLDER]   (default: /tmp/splade-tiny-copy)
 """
+
+import sys
 
 from splade_search import SparseEncoder
 
@@ -28,4 +30,6 @@ print(model.similarity(query_embeddings, document_embeddings))
 shared = model.intersection(query_embeddings.to_dense()[0], document_embeddings.to_dense()[0])
 print("\nwhy document 0 matches query 0:", model.decode(shared, top_k=5))
 
-model.save("/tmp/splade-tiny-copy")  # a sentence-transformers folder: SparseEncoder("/tmp/splade-tiny-copy") reloads it
+folder = sys.argv[1] if len(sys.argv) > 1 else "/tmp/splade-tiny-copy"
+model.save(folder)  # a sentence-transformers folder: SparseEncoder(folder) reloads it
+print("\nsaved to", folder)

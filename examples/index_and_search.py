@@ -1,8 +1,9 @@
 """Index the bundled sample corpus and search it from Python, as a retrieval pipeline would.
 
-Run: .venv/bin/python examples/index_and_search.py
+Run: .venv/bin/python examples/index_and_search.py [INDEX_FOLDER]   (default: /tmp/sample-index)
 """
 
+import sys
 from pathlib import Path
 
 import splade_search
@@ -11,12 +12,13 @@ from splade_search.data import read_corpus
 from splade_search.retrieval import SparseRetriever, index_corpus
 
 corpus = Path(splade_search.__file__).parent / "samples" / "corpus.jsonl"
+folder = sys.argv[1] if len(sys.argv) > 1 else "/tmp/sample-index"
 model = SparseEncoder("splade-tiny")
 
-report = index_corpus(model, read_corpus(corpus), "/tmp/sample-index", model_reference="splade-tiny", resume=False)
+report = index_corpus(model, read_corpus(corpus), folder, model_reference="splade-tiny", resume=False)
 print(report.index.stats())
 
-retriever = SparseRetriever(model, report.index)  # later: SparseRetriever.from_index("/tmp/sample-index")
+retriever = SparseRetriever(model, report.index)  # later: SparseRetriever.from_index(folder)
 for query, hits in zip(["why does bread rise", "black holes"], retriever.search(["why does bread rise", "black holes"], k=3, explain=True)):
     print(f"\n{query}")
     for hit in hits:

@@ -6,10 +6,6 @@
 
 from __future__ import annotations
 
-import argparse
-
-from datasets import Dataset
-
 from splade_search import SparseAutoEncoder, SparseEncoder
 from splade_search.similarity import cos_sim
 from splade_search.training import (
@@ -20,29 +16,12 @@ from splade_search.training import (
     SparseMultipleNegativesRankingLoss,
 )
 
-TOY_PAIRS = [
-    ("what causes diabetes", "Type 2 diabetes is caused by insulin resistance and high blood sugar."),
-    ("how do vaccines work", "Vaccines train the immune system to recognise a virus without causing disease."),
-    ("why is the sky blue", "Sunlight is scattered by air molecules; blue light scatters the most."),
-    ("what do bees eat", "Bees feed on nectar and pollen collected from flowers."),
-    ("how are mountains formed", "Mountains form where tectonic plates collide and the crust folds upwards."),
-    ("what is photosynthesis", "Plants turn light, water and carbon dioxide into sugar and oxygen."),
-    ("who wrote hamlet", "Hamlet is a tragedy written by William Shakespeare around 1600."),
-    ("how does a compass work", "A magnetised needle aligns itself with the Earth's magnetic field."),
-]
+from _pairs import pairs_dataset, pairs_parser  # examples/_pairs.py: toy pairs, --data/--output/--max-steps
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", help="JSONL file with 'query' and 'positive' fields (default: toy pairs)")
-    parser.add_argument("--output", default="models/csr-minilm")
-    parser.add_argument("--max-steps", type=int, default=10)
-    args = parser.parse_args()
-
-    if args.data:
-        dataset = Dataset.from_json(args.data).select_columns(["query", "positive"])
-    else:
-        dataset = Dataset.from_dict({"query": [q for q, _ in TOY_PAIRS], "positive": [p for _, p in TOY_PAIRS]})
+    args = pairs_parser(__doc__, output="models/csr-minilm").parse_args()
+    dataset = pairs_dataset(args.data)
 
     model = SparseEncoder("minilm")
     for module in model:

@@ -10,7 +10,6 @@ The teacher scale multiplies the teacher's cosine scores: pick it so that the te
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from datasets import Dataset
@@ -20,6 +19,8 @@ from splade_search.data import read_corpus
 from splade_search.retrieval.rows import document_text
 from splade_search.training import SparseEncoderTrainer, SparseEncoderTrainingArguments, SparseMarginMSELoss, SpladeLoss
 from splade_search.training.mining import load_teacher, mine_hard_negatives, read_pairs, retriever_for, score_rows
+
+from _pairs import example_parser  # examples/_pairs.py: --output/--max-steps
 
 SAMPLES = Path(__file__).resolve().parent.parent / "splade_search" / "samples"
 TOY_QUERIES = {  # query -> title of its positive in the sample corpus
@@ -31,12 +32,10 @@ TOY_QUERIES = {  # query -> title of its positive in the sample corpus
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = example_parser(__doc__, output="models/splade-tiny-distilled")
     parser.add_argument("--corpus", default=str(SAMPLES / "corpus.jsonl"), help="corpus to mine negatives from")
     parser.add_argument("--pairs", help="JSONL of (query, positive) pairs (default: toy pairs over the sample corpus)")
     parser.add_argument("--teacher-scale", type=float, default=63.0)
-    parser.add_argument("--max-steps", type=int, default=10)
-    parser.add_argument("--output", default="models/splade-tiny-distilled")
     args = parser.parse_args()
 
     student = SparseEncoder("splade-tiny")

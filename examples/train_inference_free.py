@@ -7,10 +7,6 @@ train with a much higher learning rate than the document encoder.
 
 from __future__ import annotations
 
-import argparse
-
-from datasets import Dataset
-
 from splade_search import Router, SparseEncoder, SparseStaticEmbedding
 from splade_search.training import (
     SparseEncoderTrainer,
@@ -20,27 +16,12 @@ from splade_search.training import (
 )
 from splade_search.training.recipes import corpus_idf
 
-TOY_PAIRS = [
-    ("what causes diabetes", "Type 2 diabetes is caused by insulin resistance and high blood sugar."),
-    ("how do vaccines work", "Vaccines train the immune system to recognise a virus without causing disease."),
-    ("why is the sky blue", "Sunlight is scattered by air molecules; blue light scatters the most."),
-    ("what do bees eat", "Bees feed on nectar and pollen collected from flowers."),
-    ("how are mountains formed", "Mountains form where tectonic plates collide and the crust folds upwards."),
-    ("what is photosynthesis", "Plants turn light, water and carbon dioxide into sugar and oxygen."),
-]
+from _pairs import pairs_dataset, pairs_parser  # examples/_pairs.py: toy pairs, --data/--output/--max-steps
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", help="JSONL file with 'query' and 'positive' fields (default: toy pairs)")
-    parser.add_argument("--output", default="models/inference-free-splade")
-    parser.add_argument("--max-steps", type=int, default=10)
-    args = parser.parse_args()
-
-    if args.data:
-        dataset = Dataset.from_json(args.data).select_columns(["query", "positive"])
-    else:
-        dataset = Dataset.from_dict({"query": [q for q, _ in TOY_PAIRS], "positive": [p for _, p in TOY_PAIRS]})
+    args = pairs_parser(__doc__, output="models/inference-free-splade").parse_args()
+    dataset = pairs_dataset(args.data)
 
     document_side = SparseEncoder("splade-tiny")  # MLMTransformer + SpladePooling
     document_modules = list(document_side)
@@ -56,7 +37,7 @@ def main() -> None:
     training_args = SparseEncoderTrainingArguments(
         output_dir=args.output,
         max_steps=args.max_steps,
-        per_device_train_batch_size=6,
+        per_device_train_batch_size=8,
         learning_rate=2e-5,
         router_mapping={"query": "query", "positive": "document"},  # which Router route encodes each column
         learning_rate_mapping={r"SparseStaticEmbedding\.weight": 1e-3},  # class-qualified patterns work

@@ -1,6 +1,9 @@
 """splade-search: learned sparse retrieval (SPLADE, inference-free SPLADE, CSR) — train, index, search, evaluate.
 
 Importing the package is cheap: torch and transformers load only when a model class is first used.
+The training names sit at the top level as in sentence-transformers, and `splade_search.losses` /
+`splade_search.evaluation` stand for ``sentence_transformers.sparse_encoder.losses`` / ``.evaluation``,
+so a sentence-transformers training script ports by changing its import lines.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ _LAZY = {
     "Router": "splade_search.modules",
     "Transformer": "splade_search.modules",
     "Pooling": "splade_search.modules",
+    "SparseEncoderTrainer": "splade_search.training",
+    "SparseEncoderTrainingArguments": "splade_search.training",
+    "SparseEncoderDataCollator": "splade_search.training",
+    "SparseEncoderModelCardData": "splade_search.model_card",
 }
 
 __all__ = ["__version__", *_LAZY]
