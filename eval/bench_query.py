@@ -67,7 +67,7 @@ def identical(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 def load_models(data: Any, splade: str, if_model: str | None) -> tuple[Any, Any]:
     from splade_search import SparseEncoder
-    from splade_search.retrieval.rows import document_text
+    from splade_search.retrieval import document_text
     from splade_search.training.config import TrainConfig
     from splade_search.training.recipes import build_model
 

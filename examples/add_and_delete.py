@@ -15,7 +15,7 @@ from splade_search import SparseEncoder
 from splade_search.data import Document, read_corpus
 from splade_search.indexes import CsrIndex, SparseIndex
 from splade_search.retrieval import SparseRetriever, index_corpus
-from splade_search.retrieval.indexing import document_text
+from splade_search.retrieval import document_text
 
 CORPUS = Path(splade_search.__file__).parent / "samples" / "corpus.jsonl"
 NEW = [

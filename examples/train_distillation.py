@@ -16,7 +16,7 @@ from datasets import Dataset
 
 from splade_search import SparseEncoder
 from splade_search.data import read_corpus
-from splade_search.retrieval.rows import document_text
+from splade_search.retrieval import document_text
 from splade_search.training import SparseEncoderTrainer, SparseEncoderTrainingArguments, SparseMarginMSELoss, SpladeLoss
 from splade_search.training.mining import load_teacher, mine_hard_negatives, read_pairs, retriever_for, score_rows
 

@@ -105,7 +105,7 @@ def main() -> None:
     from splade_search.data import load_beir
     from splade_search.eval.latency import LatencyStats
     from splade_search.eval.metrics import evaluate_run
-    from splade_search.retrieval.rows import document_text
+    from splade_search.retrieval import document_text
 
     data = load_beir(args.data)
     model = SparseEncoder(args.model)

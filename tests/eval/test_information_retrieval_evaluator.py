@@ -14,7 +14,7 @@ from splade_search.data import load_beir
 from splade_search.errors import InputError
 from splade_search.eval.evaluators import SparseInformationRetrievalEvaluator
 from splade_search.eval.metrics import evaluate_run
-from splade_search.retrieval.rows import document_text
+from splade_search.retrieval import document_text
 from splade_search.similarity import euclidean_sim
 
 BEIR_TINY = Path(__file__).resolve().parent.parent / "fixtures" / "beir_tiny"
