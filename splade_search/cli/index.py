@@ -119,6 +119,7 @@ def register(app: typer.Typer) -> None:
             "docs_per_second": round(report.docs_per_second, 1),
             "build_seconds": round(report.build_seconds, 2),
             "truncated_documents": report.truncated,
+            "coerced_fields": report.coerced_fields,
         }
         if json_output:
             print_json(summary)
@@ -135,6 +136,8 @@ def register(app: typer.Typer) -> None:
         if report.passages is not None:
             table.add_row("passages", f"{report.passages:,} ({report.passages / max(report.documents, 1):.1f} per document)")
         console.print(table)
+        for name in report.coerced_fields:
+            console.print(f"[yellow]note:[/] metadata field {name!r} mixes integers and decimals; it is stored as decimals")
         if report.truncated:
             console.print(
                 f"[yellow]note:[/] {report.truncated:,} of {report.documents:,} documents were longer than the model's "

@@ -131,13 +131,21 @@ def check_max_length(model: Any, value: int | None, flag: str = "--max-length") 
 
 
 def count_corpus(source: str, **read_options: Any) -> int:
-    """Read a local corpus through once (ids, fields, duplicates, encodings checked) and count its documents.
+    """Read a local corpus through once (ids, fields, duplicates, encodings and metadata types checked) and
+    count its documents.
 
-    This finds a bad record before any document is encoded; the reader's warnings (skipped records)
-    are left to the reading that encodes.
+    This finds a bad record, or a metadata field with values of two types, before any document is
+    encoded; the reader's warnings (skipped records) are left to the reading that encodes.
     """
     from ..data import DataWarning, read_corpus
+    from ..indexes.fields import FieldColumns, flatten
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        return sum(1 for _ in read_corpus(source, **read_options))
+        ids, records = [], []
+        for document in read_corpus(source, **read_options):
+            ids.append(document.id)
+            records.append(flatten(document.metadata))
+    if any(records):
+        FieldColumns.from_records(records, ids)
+    return len(ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -16,7 +16,7 @@ from ..data.documents import Document
 from ..errors import InputError
 from ..indexes import SparseIndex, build_index
 from ..indexes.base import check_backend
-from ..indexes.fields import flatten
+from ..indexes.fields import FieldColumns, flatten
 from ..indexes.generations import check_writable
 from ..indexes.lock import WriteLock
 from ..indexes.passage_map import PassageMap
@@ -40,6 +40,7 @@ class IndexingReport:
     build_seconds: float
     truncated: int | None = None  # documents cut at the model's length (None when indexed as passages)
     passages: int | None = None  # rows written, when indexed as passages
+    coerced_fields: list[str] = field(default_factory=list)  # metadata fields holding integers and decimals: stored as decimals
 
     @property
     def docs_per_second(self) -> float:
@@ -129,6 +130,7 @@ def index_corpus(
             raise InputError("the corpus has no documents to index")
         metadata = {**settings, "similarity": space, "model_path": getattr(model, "model_path", None)}
         start = time.perf_counter()
+        columns = _field_columns(staging)
         index = build_index(
             path,
             staging.batches(),
@@ -138,7 +140,7 @@ def index_corpus(
             documents=staging.all_documents(),
             show_progress=show_progress,
             model=model if must_keep_model(model, reference) else None,
-            fields=_field_records(staging),
+            fields=columns,
             passages=_passage_map(staging, passages),
             force=force,
             **(backend_options or {}),
@@ -147,7 +149,8 @@ def index_corpus(
         staging.remove()
     counted = truncated if passages is None and resumed == 0 else None
     rows_written = len(index) if passages is not None else None
-    return IndexingReport(index, encoded, resumed, encode_seconds, build_seconds, counted, rows_written)
+    coerced = list(columns.coerced) if columns is not None else []
+    return IndexingReport(index, encoded, resumed, encode_seconds, build_seconds, counted, rows_written, coerced)
 
 
 def _passage_map(staging: Staging, settings: PassageSettings | None) -> PassageMap | None:
@@ -162,10 +165,13 @@ def _passage_map(staging: Staging, settings: PassageSettings | None) -> PassageM
     return PassageMap(ids, passage_parents(spans), flat, settings.to_dict())
 
 
-def _field_records(staging: Staging) -> list[dict[str, Any]] | None:
-    """The documents' metadata records for the index, or ``None`` when no document has any."""
+def _field_columns(staging: Staging) -> FieldColumns | None:
+    """The documents' metadata as typed columns, or ``None`` when no document has any."""
     records = [flatten(record) for record in staging.all_metadata()]
-    return records if any(records) else None
+    if not any(records):
+        return None
+    ids = [doc.id for batch in range(staging.batch_count()) for doc in staging.documents(batch)]
+    return FieldColumns.from_records(records, ids)
 
 
 def _skip_finished(stream: Iterable[Document], staging: Staging, done: int, chunk_size: int) -> int:

@@ -32,3 +32,12 @@ def test_bad_filters_are_one_line_errors_naming_the_flag(tmp_path, tiny_mlm_dir)
         result = invoke("query", "cat", "--index", tmp_path / "idx", "--filter", expression)
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert result.exit_code == 2 and len(lines) == 1 and "--filter" in lines[0] and message in lines[0], result.stderr
+
+
+def test_mixed_integer_and_decimal_fields_are_coerced_and_reported(tmp_path, tiny_mlm_dir):
+    (tmp_path / "c.jsonl").write_text('{"_id": "a", "text": "cat", "score": 1}\n{"_id": "b", "text": "dog", "score": 2.5}\n')
+    result = invoke("index", tmp_path / "c.jsonl", "--model", tiny_mlm_dir, "--out", tmp_path / "idx")
+    assert result.exit_code == 0 and "'score' mixes integers and decimals" in result.stdout
+    (tmp_path / "d.jsonl").write_text('{"_id": "a", "text": "cat", "score": 1}\n{"_id": "b", "text": "dog", "score": "high"}\n')
+    refused = invoke("index", tmp_path / "d.jsonl", "--model", "no-such-model", "--out", tmp_path / "idx2")  # refused before loading
+    assert refused.exit_code == 2 and "'score' is int in document 'a' but string in document 'b'" in refused.stderr
