@@ -8,19 +8,6 @@ An alias of `splade_search.eval.evaluators`, loaded on first use:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ._alias import lazy_alias
 
-_TARGET = "splade_search.eval.evaluators"
-
-
-def __getattr__(name: str) -> Any:
-    if name == "__all__" or not name.startswith("__"):
-        target = importlib.import_module(_TARGET)
-        if name == "__all__" or name in target.__all__:
-            return getattr(target, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(importlib.import_module(_TARGET).__all__)
+__getattr__, __dir__ = lazy_alias(__name__, "splade_search.eval.evaluators")

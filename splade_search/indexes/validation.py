@@ -186,14 +186,7 @@ def check_postings(
             f"{weights_file} must hold {n_postings} weights of dtype {np.dtype(weight_dtype)} (the manifest's "
             f"quantization), got {weights.dtype} of shape {weights.shape}"
         )
-    if indptr[0] != 0 or indptr[-1] != n_postings:
-        raise IndexFormatError(
-            f"{indptr_file} must run from 0 to the manifest's num_postings {n_postings}, "
-            f"got {int(indptr[0])} .. {int(indptr[-1])}; {_REBUILD}"
-        )
-    falling = np.flatnonzero(indptr[1:] < indptr[:-1])
-    if len(falling):
-        raise IndexFormatError(f"{indptr_file} decreases at term {int(falling[0])}; {_REBUILD}")
+    _check_rising(indptr, n_postings, f"the manifest's num_postings {n_postings}", "term", indptr_file)
     starts = indptr[1:-1]
     finite = weights.dtype.kind == "f"
     for a in range(0, n_postings, _PIECE):
@@ -227,6 +220,17 @@ def _check_ascending(docs: np.ndarray, starts: np.ndarray, a: int, b: int, docs_
         )
 
 
+def _check_rising(offsets: np.ndarray, end: int, end_name: str, unit: str, path: Path) -> None:
+    """Raise unless ``offsets`` run from 0 to ``end`` without ever falling (``unit``: what each step is)."""
+    if offsets[0] != 0 or offsets[-1] != end:
+        raise IndexFormatError(
+            f"{path} must run from 0 to {end_name}, got {int(offsets[0])} .. {int(offsets[-1])}; {_REBUILD}"
+        )
+    falling = np.flatnonzero(offsets[1:] < offsets[:-1])
+    if len(falling):
+        raise IndexFormatError(f"{path} decreases at {unit} {int(falling[0])}; {_REBUILD}")
+
+
 def check_offsets(offsets: np.ndarray, n_docs: int, text_size: int, files: tuple[Path, Path]) -> None:
     """Raise `IndexFormatError` unless ``offsets`` cut a text file of ``text_size`` bytes into ``n_docs`` lines."""
     offsets_file, text_file = files
@@ -235,14 +239,7 @@ def check_offsets(offsets: np.ndarray, n_docs: int, text_size: int, files: tuple
             f"{offsets_file} must hold {n_docs + 1} int64 offsets (the manifest's num_docs + 1), "
             f"got {offsets.dtype} of shape {offsets.shape}; {_REBUILD}"
         )
-    if offsets[0] != 0 or offsets[-1] != text_size:
-        raise IndexFormatError(
-            f"{offsets_file} must run from 0 to the {text_size} bytes of {text_file}, "
-            f"got {int(offsets[0])} .. {int(offsets[-1])}; {_REBUILD}"
-        )
-    falling = np.flatnonzero(offsets[1:] < offsets[:-1])
-    if len(falling):
-        raise IndexFormatError(f"{offsets_file} decreases at document {int(falling[0])}; {_REBUILD}")
+    _check_rising(offsets, text_size, f"the {text_size} bytes of {text_file}", "document", offsets_file)
 
 
 def check_scale(dtype: str, scale: object, integer: bool, source: str) -> float | None:

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .split import tokens_with_offsets
+
 DEFAULT_SNIPPET_CHARS = 240
 DEFAULT_MARKED_TERMS = 8
 _MAX_WORD = 40  # a snippet edge inside a longer run of non-space characters is cut there
@@ -83,15 +85,7 @@ def _strongest(terms: Iterable[Any] | Mapping[str, float], max_terms: int) -> di
 
 def _matched_words(passage: str, tokenizer: Any, weights: dict[str, float]) -> list[tuple[int, int, float]]:
     """``(start, end, weight)`` of each word holding a marked token, in text order."""
-    encoding = tokenizer(
-        passage,
-        add_special_tokens=False,
-        return_offsets_mapping=True,
-        return_attention_mask=False,
-        return_token_type_ids=False,
-        truncation=False,
-        verbose=False,
-    )
+    encoding = tokens_with_offsets(tokenizer, passage)
     tokens = tokenizer.convert_ids_to_tokens(encoding["input_ids"])
     offsets = encoding["offset_mapping"]
     word_ids = encoding.word_ids()

@@ -30,6 +30,19 @@ _WORD_MODELS = {"WordPiece", "WordLevel"}
 _CHAR_NORMALIZERS = {"BertNormalizer", "Lowercase", "StripAccents", "NFD", "NFC", "NFKD", "NFKC", "Sequence"}
 
 
+def tokens_with_offsets(tokenizer: Any, text: str) -> Any:
+    """The tokenizer's encoding of ``text`` alone (no special tokens, no truncation) with character offsets."""
+    return tokenizer(
+        text,
+        add_special_tokens=False,
+        return_offsets_mapping=True,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+        truncation=False,
+        verbose=False,
+    )
+
+
 def passage_texts(title: str, text: str, spans: Sequence[Span]) -> list[str]:
     """What each passage is encoded from: the title, a space, then ``text[start:end]`` (as whole documents are)."""
     return [f"{title} {text[start:end]}".strip() if title else text[start:end] for start, end in spans]
@@ -68,15 +81,7 @@ class PassageSplitter:
         Raises `InputError` when the title leaves less than a quarter of ``--passage-tokens`` per passage.
         """
         window, overlap = self._window(title)
-        encoding = self.tokenizer(
-            text,
-            add_special_tokens=False,
-            return_offsets_mapping=True,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-            truncation=False,
-            verbose=False,
-        )
+        encoding = tokens_with_offsets(self.tokenizer, text)
         n = len(encoding["input_ids"])
         if n == 0:
             return [(0, 0)]
