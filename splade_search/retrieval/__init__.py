@@ -1,9 +1,26 @@
 """Encode corpora into indexes and search them with their own model: the glue between
-``SparseEncoder`` and ``SparseIndex``."""
+``SparseEncoder`` and ``SparseIndex``; and the pipelines over any retrievers: `HybridRetriever`
+(fusion), rerankers, and `build_retriever` (options -> a ready retriever)."""
 
 from .indexing import index_corpus
 from .hits import Hit, LegResult, Retriever
+from .hybrid import HybridRetriever
+from .pipeline import build_retriever, open_retriever
+from .rerank import BiEncoderReranker, CrossEncoderReranker, Reranker
 from .retriever import SparseRetriever
 from .vocabulary import model_vocabulary
 
-__all__ = ["Hit", "LegResult", "Retriever", "SparseRetriever", "index_corpus", "model_vocabulary"]
+__all__ = [
+    "BiEncoderReranker",
+    "CrossEncoderReranker",
+    "Hit",
+    "HybridRetriever",
+    "LegResult",
+    "Reranker",
+    "Retriever",
+    "SparseRetriever",
+    "build_retriever",
+    "index_corpus",
+    "model_vocabulary",
+    "open_retriever",
+]
