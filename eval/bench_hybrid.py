@@ -12,6 +12,8 @@ stopwords, Snowball stemmer) as a stand-in, said in the output.
 Rerank (``--rerank``): a bi-encoder rescoring (MiniLM) of the top ``--rerank-depth`` of BM25 and
 of splade-tiny on SciFact (no cross-encoder model is available offline).
 
+    nice .venv/bin/python eval/bench_hybrid.py scifact arguana --build sparse &   # optional: build the
+    nice .venv/bin/python eval/bench_hybrid.py scifact arguana --build dense &    # indexes in parallel
     nice .venv/bin/python eval/bench_hybrid.py scifact arguana --rerank
 Indexes are kept under ``eval/_work/hybrid/`` and reused; results go to ``eval/_work/hybrid/<dataset>.json``.
 """
@@ -186,7 +188,16 @@ def main() -> None:
     parser.add_argument("datasets", nargs="+", choices=["scifact", "arguana"])
     parser.add_argument("--rerank", action="store_true", help="also measure bi-encoder rescoring (SciFact only)")
     parser.add_argument("--rerank-depth", type=int, default=20)
+    parser.add_argument("--build", choices=["sparse", "dense"], help="only build (or resume) that leg's indexes, e.g. in parallel")
     args = parser.parse_args()
+    if args.build:
+        import torch
+
+        torch.set_num_threads(1)
+        builder = sparse_retriever if args.build == "sparse" else dense_retriever
+        for name in args.datasets:
+            timed(f"{name} {args.build} index", {}, builder, load_beir(DATA / name, "test"), WORK / name / args.build)
+        return
     for name in args.datasets:
         bench(name, args.rerank and name == "scifact", args.rerank_depth)
 
