@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .fusion import DEFAULT_RRF_K
+from .fusion import DEFAULT_RRF_K, check_fusion
 from .hits import Retriever
 from .hybrid import DEFAULT_DEPTH, HybridRetriever
 from .rerank import DEFAULT_RERANK_DEPTH, Reranker
@@ -95,15 +95,10 @@ def build_retriever(
         legs = parse_assignments(hybrid, "--hybrid")
         if not legs:
             raise InputError("--hybrid: name at least one leg, e.g. sparse=indexes/x,dense=indexes/y")
-        opened = {name: _open_leg(path, mode, knobs) for name, path in legs.items()}
-        retriever = HybridRetriever(
-            opened,
-            method=fusion,
-            weights={name: _number(value, "--weights") for name, value in parse_assignments(weights, "--weights").items()},
-            depth=_depth(depth),
-            rrf_k=rrf_k,
-            normalization=normalization,
-        )
+        leg_weights = {name: _number(value, "--weights") for name, value in parse_assignments(weights, "--weights").items()}
+        settings = {"method": fusion, "weights": leg_weights, "depth": _depth(depth), "rrf_k": rrf_k, "normalization": normalization}
+        check_fusion(fusion, list(legs), leg_weights, normalization, rrf_k)  # before any index or model is loaded
+        retriever = HybridRetriever({name: _open_leg(path, mode, knobs) for name, path in legs.items()}, **settings)
     return load_reranker(retriever, rerank, depth=rerank_depth) if rerank else retriever
 
 
@@ -142,7 +137,11 @@ def _depth(depth: int | str | Mapping[str, int]) -> int | dict[str, int]:
         return depth
     if isinstance(depth, str) and depth.strip().isdigit():
         return int(depth)
-    return {name: int(_number(value, "--depth")) for name, value in parse_assignments(depth, "--depth").items()}
+    values = parse_assignments(depth, "--depth")
+    bad = next((f"{name}={value}" for name, value in values.items() if not str(value).isdigit()), None)
+    if bad:
+        raise InputError(f"--depth: {bad!r} is not a whole number of hits")
+    return {name: int(value) for name, value in values.items()}
 
 
 def _number(value: Any, flag: str) -> float:

@@ -131,6 +131,7 @@ def test_build_retriever_from_cli_options(two_indexes, tiny_cross_encoder_dir, t
         ({"hybrid": "a=x,a=y"}, "given twice"),
         ({"hybrid": "nopath"}, "name=value"),
         ({"hybrid": "a=x", "index": "y"}, "not both"),
+        ({"hybrid": "a=x", "depth": "a=1.5"}, "whole number"),
     ],
 )
 def test_build_retriever_bad_options(options, message):
