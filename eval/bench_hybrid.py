@@ -183,13 +183,37 @@ def bench(name: str, rerank: bool, rerank_depth: int) -> dict[str, Any]:
     return result
 
 
+def report(names: list[str]) -> str:
+    """Markdown tables of the saved results: every system, then the best single vs the best hybrid."""
+    lines = []
+    for name in names:
+        result = json.loads((WORK / f"{name}.json").read_text())
+        rows = result["rows"]
+        singles = {s: r for s, r in rows.items() if s in ("sparse", "bm25", "dense")}
+        hybrids = {s: r for s, r in rows.items() if "+" in s}
+        best_single = max(singles, key=lambda s: singles[s]["ndcg@10"])
+        best_hybrid = max(hybrids, key=lambda s: hybrids[s]["ndcg@10"])
+        lines += [f"### {name} ({result['documents']} documents, {result['queries']} queries)", "", "| system | nDCG@10 | R@100 |", "|---|---|---|"]
+        lines += [f"| {s} | {r['ndcg@10']:.4f} | {r['recall@100']:.4f} |" for s, r in rows.items()]
+        gain = hybrids[best_hybrid]["ndcg@10"] - singles[best_single]["ndcg@10"]
+        lines += ["", f"Best single: **{best_single}** {singles[best_single]['ndcg@10']:.4f}; best hybrid: **{best_hybrid}** "
+                  f"{hybrids[best_hybrid]['ndcg@10']:.4f} ({gain:+.4f} nDCG@10, x{hybrids[best_hybrid]['ndcg@10'] / singles[best_single]['ndcg@10']:.3f}).",
+                  f"BM25: {result['bm25']}. HNSW (m=32, efConstruction=80, efSearch=128) vs exact: {result['hnsw_default_knobs']}.",
+                  f"Seconds: {result['seconds']}.", ""]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", nargs="+", choices=["scifact", "arguana"])
     parser.add_argument("--rerank", action="store_true", help="also measure bi-encoder rescoring (SciFact only)")
     parser.add_argument("--rerank-depth", type=int, default=20)
+    parser.add_argument("--report", action="store_true", help="print markdown tables of the saved results and stop")
     parser.add_argument("--build", choices=["sparse", "dense"], help="only build (or resume) that leg's indexes, e.g. in parallel")
     args = parser.parse_args()
+    if args.report:
+        print(report(args.datasets))
+        return
     if args.build:
         import torch
 
