@@ -127,7 +127,7 @@ def load_modules(
         modules = [load_module(kind, sub, **hf_kwargs) for kind, sub in _module_entries(path, modules_file)]
         if config.model_type == "SparseEncoder":
             return modules, config, "sparse-encoder folder"
-        dim = _output_dimension(modules)
+        dim = output_dimension(modules)
         modules.append(_fresh_autoencoder(dim, hidden=4 * dim, k=dim // 4, k_aux=dim // 2))
         config.model_type = "SparseEncoder"
         return modules, config, "dense sentence-transformers folder + untrained SparseAutoEncoder (CSR)"
@@ -147,6 +147,43 @@ def load_modules(
     hidden = 4 * dim
     modules = [transformer, Pooling(dim, "mean"), _fresh_autoencoder(dim, hidden, k=min(256, hidden), k_aux=min(512, hidden))]
     return modules, config, "encoder -> Transformer + mean Pooling + untrained SparseAutoEncoder (CSR)"
+
+
+def load_dense_modules(
+    path: Path, model_kwargs: dict[str, Any] | None = None, trust_remote_code: bool = False
+) -> tuple[list[Module], FolderConfig]:
+    """The modules of a dense sentence-transformers folder as they are (no sparse head added).
+
+    A plain Hugging Face encoder checkpoint gets mean pooling, as sentence-transformers does. Sparse
+    encoder folders and masked-LM checkpoints are refused with `ModelFormatError`.
+    """
+    from .modules import Pooling, Transformer
+    from .modules.registry import load_class, load_module
+
+    trust = bool(trust_remote_code or (model_kwargs or {}).get("trust_remote_code"))
+    hf_kwargs: dict[str, Any] = {"model_args": model_kwargs or None, "trust_remote_code": trust}
+    config = load_folder_config(path) or FolderConfig(model_type="SentenceTransformer")
+    if config.model_type == "SparseEncoder":
+        raise ModelFormatError(f"{path} is a sparse encoder; a dense retriever needs a dense sentence-transformers model")
+    modules_file = path / MODULES_FILE
+    if modules_file.exists():
+        modules = [load_module(kind, sub, **hf_kwargs) for kind, sub in _module_entries(path, modules_file)]
+        sparse = [type(m).__name__ for m in modules if type(m).__name__ in _SPARSE_MODULES]
+        if sparse:
+            raise ModelFormatError(f"{modules_file} holds sparse modules ({', '.join(sparse)}); pass a dense model")
+        output_dimension(modules)
+        return modules, config
+    hf_config = path / "config.json"
+    if not hf_config.exists():
+        raise ModelFormatError(f"{path} is not a model folder: it has neither modules.json nor config.json")
+    architectures = read_json(str(hf_config)).get("architectures") or []
+    if not isinstance(architectures, list) or any(str(a).endswith("ForMaskedLM") for a in architectures):
+        raise ModelFormatError(f"{hf_config}: a masked-LM checkpoint is a SPLADE model, not a dense encoder")
+    transformer = load_class(Transformer, str(path), **hf_kwargs)
+    return [transformer, Pooling(transformer.get_word_embedding_dimension(), "mean")], config
+
+
+_SPARSE_MODULES = ("MLMTransformer", "SpladePooling", "SparseStaticEmbedding", "SparseAutoEncoder")
 
 
 def _module_entries(path: Path, modules_file: Path) -> list[tuple[str, str]]:
@@ -174,7 +211,8 @@ def _fresh_autoencoder(dim: int, hidden: int, k: int, k_aux: int) -> SparseAutoE
     return autoencoder
 
 
-def _output_dimension(modules: list[Module]) -> int:
+def output_dimension(modules: list[Module]) -> int:
+    """The embedding dimension of a module chain (the last module that tells it)."""
     for module in reversed(modules):
         dim = module.get_sentence_embedding_dimension() if hasattr(module, "get_sentence_embedding_dimension") else None
         if dim:

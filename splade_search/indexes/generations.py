@@ -37,7 +37,7 @@ from typing import TypeVar
 from ..errors import IndexFormatError, InputError
 from ..files import fsync_dir, fsync_tree
 from .lock import LOCK_FILE, WriteLock
-from .layout import DOCS_FOLDER, INDEX_FORMAT
+from .layout import DOCS_FOLDER, INDEX_FORMAT, INDEX_FORMATS
 from .manifest import read_manifest
 from .storage import MANIFEST_NAME, read_json
 
@@ -127,7 +127,8 @@ def check_writable(root: Path, force: bool = False) -> None:
         if foreign:
             raise InputError(f"{refuse}: it also holds {', '.join(foreign[:3])}; {advice}")
         try:
-            read_manifest(current_folder(root), INDEX_FORMAT, verify=True)
+            live = current_folder(root)
+            read_manifest(live, index_format(live), verify=True)
         except IndexFormatError as exc:
             raise InputError(f"{refuse} that can be verified ({exc}); {advice}") from None
         return
@@ -138,6 +139,15 @@ def check_writable(root: Path, force: bool = False) -> None:
             raise InputError(f"{refuse}: its {MANIFEST_NAME} cannot be verified as one ({exc}); {advice}") from None
         return
     raise InputError(f"{refuse} (no {CURRENT_FILE}); {advice}")
+
+
+def index_format(folder: Path) -> str:
+    """The format a generation folder's manifest names, when it is one of `layout.INDEX_FORMATS`."""
+    manifest = read_json(folder / MANIFEST_NAME)
+    found = manifest.get("format") if isinstance(manifest, dict) else None
+    if found not in INDEX_FORMATS:
+        raise IndexFormatError(f"{folder / MANIFEST_NAME} describes format {found!r:.80}, not an index")
+    return found
 
 
 @contextmanager

@@ -28,6 +28,8 @@ from .manifest import write_manifest
 from .storage import MANIFEST_NAME, read_doc_ids, read_json, write_doc_ids, write_json
 
 INDEX_FORMAT = "splade-search-index"
+DENSE_INDEX_FORMAT = "splade-search-dense-index"  # dense vectors (see `splade_search.dense.index`)
+INDEX_FORMATS = (INDEX_FORMAT, DENSE_INDEX_FORMAT)  # every format published as generations of an index root
 DOC_IDS_FILE = "doc_ids.txt"
 VOCAB_FILE = "vocab.json"
 DOCS_FOLDER = "docs"

@@ -10,7 +10,7 @@ from eval_stubs import StubEncoder
 
 from splade_search.errors import InputError
 from splade_search.eval.evaluators import ReciprocalRankFusionEvaluator, SequentialEvaluator, SparseTranslationEvaluator
-from splade_search.eval.evaluators.reciprocal_rank_fusion import reciprocal_rank_fusion
+from splade_search.retrieval.fusion import reciprocal_rank_fusion
 
 DENSE = [{"query_id": "q", "query": "x", "positive": ["d"], "documents": ["a", "b", "c"]}]
 SPARSE = [{"query_id": "q", "query": "x", "positive": ["d"], "documents": ["c", "d"]}]

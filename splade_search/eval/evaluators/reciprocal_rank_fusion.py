@@ -1,5 +1,8 @@
 """ReciprocalRankFusionEvaluator: fuse two precomputed rankings per query (e.g. dense and sparse) with RRF.
 
+The fusion itself is :func:`splade_search.retrieval.fusion.reciprocal_rank_fusion` (also used by
+`HybridRetriever`).
+
 A document's fused score is ``Σ 1 / (rrf_k + rank)`` over the retrievers that returned it, with
 1-based ranks (the canonical RRF; the v6 fix #3883): a retriever that did not return a document
 adds nothing. Equal fused scores keep the dense order, then the sparse one. Keys:
@@ -18,20 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
+from ...retrieval.fusion import reciprocal_rank_fusion
 from ..metrics import evaluate_rankings
 from .base import SparseEvaluator
 
 Sample = Mapping[str, Any]
 SYSTEMS = ("dense", "sparse", "fusion")
-
-
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], rrf_k: int = 60) -> list[tuple[str, float]]:
-    """Fused ``(doc id, score)`` pairs, best first, from ranked doc-id lists (a repeated id keeps its first rank)."""
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, doc_id in enumerate(dict.fromkeys(ranking), start=1):
-            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (rrf_k + rank)
-    return sorted(scores.items(), key=lambda item: -item[1])
 
 
 class ReciprocalRankFusionEvaluator(SparseEvaluator):

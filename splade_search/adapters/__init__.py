@@ -1,0 +1,1 @@
+"""Adapters that put a splade-search `Retriever` into other frameworks' pipelines (optional extras)."""
