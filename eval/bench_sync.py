@@ -17,8 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from splade_search import SparseEncoder
 from splade_search.data import read_corpus
 from splade_search.retrieval import SparseRetriever, index_corpus
@@ -97,7 +95,6 @@ def main() -> None:
     ]
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
-    assert np.isfinite(sync_seconds)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from ..data.documents import Document
 from ..errors import IndexMismatchError, InputError
 from ..indexes.base import SearchResult
 from ..retrieval.hits import Hit, Retriever, check_k, check_queries
-from ..retrieval.indexing import document_text
+from ..retrieval.rows import document_text
 from ..retrieval.model_record import FINGERPRINT_KEY, fingerprint
 from .encoder import DEFAULT_DENSE_MODEL, DenseEncoder
 from .index import DenseIndex, check_dense_settings
