@@ -238,12 +238,13 @@ def _index(path: Path, ids, vectors, model):
 def _print_table(rows, qrels) -> None:
     from splade_search.eval.metrics import evaluate_rankings
 
-    print("\n| system | aggregation | vectors | nDCG@10 | R@100 | encode s | index build s | index MB |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("\n| system | aggregation | vectors | nDCG@10 | R@10 | R@100 | encode s | index build s | index MB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, aggregation, count, seconds, build, size, run in rows:
         scores = evaluate_rankings(qrels, run, k_values=[10, 100], metrics=["ndcg", "recall"]).aggregate
         print(
-            f"| {name} | {aggregation} | {count:,} | {scores['ndcg@10']:.4f} | {scores['recall@100']:.4f} "
+            f"| {name} | {aggregation} | {count:,} | {scores['ndcg@10']:.4f} | {scores['recall@10']:.4f} "
+            f"| {scores['recall@100']:.4f} "
             f"| {seconds:.0f} | {build:.2f} | {size:.1f} |"
         )
 

@@ -12,9 +12,9 @@ BOUNDARIES = ("none", "sentence", "paragraph")
 AGGREGATIONS = ("max", "sum-top-m", "first")
 
 # chosen from eval/long_docs.md (long SciFact documents, splade-tiny)
-DEFAULT_TOKENS = 256
+DEFAULT_TOKENS = 128
 DEFAULT_OVERLAP = 32
-DEFAULT_BOUNDARY = "sentence"
+DEFAULT_BOUNDARY = "none"
 DEFAULT_AGGREGATION = "max"
 DEFAULT_TOP_M = 3
 
