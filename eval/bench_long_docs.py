@@ -39,7 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--abstracts", type=int, default=1200, help="abstracts to use (0: the whole corpus)")
     parser.add_argument("--seed", type=int, default=12)
-    parser.add_argument("--configs", nargs="+", default=CONFIGS, help="tokens/overlap/boundary")
+    parser.add_argument("--configs", nargs="*", default=CONFIGS, help="tokens/overlap/boundary")
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
 
@@ -215,7 +215,9 @@ def _cached(path: Path, make) -> sp.csr_matrix:
         with np.load(file, allow_pickle=False) as f:
             return sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
     matrix = make()
-    np.savez(file, data=matrix.data, indices=matrix.indices, indptr=matrix.indptr, shape=np.array(matrix.shape))
+    partial = file.with_suffix(".partial.npz")
+    np.savez(partial, data=matrix.data, indices=matrix.indices, indptr=matrix.indptr, shape=np.array(matrix.shape))
+    partial.replace(file)
     return matrix
 
 
@@ -236,12 +238,13 @@ def _index(path: Path, ids, vectors, model):
 def _print_table(rows, qrels) -> None:
     from splade_search.eval.metrics import evaluate_rankings
 
-    print("\n| system | aggregation | vectors | nDCG@10 | R@100 | encode s | index build s | index MB |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("\n| system | aggregation | vectors | nDCG@10 | R@10 | R@100 | encode s | index build s | index MB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, aggregation, count, seconds, build, size, run in rows:
         scores = evaluate_rankings(qrels, run, k_values=[10, 100], metrics=["ndcg", "recall"]).aggregate
         print(
-            f"| {name} | {aggregation} | {count:,} | {scores['ndcg@10']:.4f} | {scores['recall@100']:.4f} "
+            f"| {name} | {aggregation} | {count:,} | {scores['ndcg@10']:.4f} | {scores['recall@10']:.4f} "
+            f"| {scores['recall@100']:.4f} "
             f"| {seconds:.0f} | {build:.2f} | {size:.1f} |"
         )
 

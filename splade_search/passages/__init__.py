@@ -1,7 +1,7 @@
 """Documents as passages: split texts by the model's tokens, aggregate passage hits into documents,
 count what truncation would cut, and show the matching passage as a marked snippet."""
 
-from .aggregate import DocumentRanking, aggregate, needed_depth, search_documents
+from .aggregate import DocumentRanking, PassageHits, aggregate, needed_depth, search_documents
 from .settings import AGGREGATIONS, BOUNDARIES, PassageSettings, parse_aggregate
 from .snippet import Snippet, make_snippet, render_rich
 from .split import PassageSplitter, Span, passage_texts
@@ -11,6 +11,7 @@ __all__ = [
     "AGGREGATIONS",
     "BOUNDARIES",
     "DocumentRanking",
+    "PassageHits",
     "PassageSettings",
     "PassageSplitter",
     "Snippet",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ..errors import InputError
@@ -12,9 +12,9 @@ BOUNDARIES = ("none", "sentence", "paragraph")
 AGGREGATIONS = ("max", "sum-top-m", "first")
 
 # chosen from eval/long_docs.md (long SciFact documents, splade-tiny)
-DEFAULT_TOKENS = 256
+DEFAULT_TOKENS = 128
 DEFAULT_OVERLAP = 32
-DEFAULT_BOUNDARY = "sentence"
+DEFAULT_BOUNDARY = "none"
 DEFAULT_AGGREGATION = "max"
 DEFAULT_TOP_M = 3
 
@@ -62,9 +62,10 @@ class PassageSettings:
         """Settings from `to_dict` output; unknown keys and wrong types raise `InputError` naming the flag."""
         if not isinstance(data, dict):
             raise InputError(f"passage settings must be a JSON object, got {type(data).__name__}")
-        unknown = sorted(set(data) - set(_FLAGS))
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(data) - set(known))
         if unknown:
-            raise InputError(f"unknown passage settings {', '.join(map(repr, unknown))}; known: {', '.join(_FLAGS)}")
+            raise InputError(f"unknown passage settings {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
         return cls(**data)
 
     def with_aggregate(self, value: str) -> PassageSettings:
@@ -90,11 +91,3 @@ def parse_aggregate(value: str, top_m: int = DEFAULT_TOP_M) -> tuple[str, int]:
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
-
-_FLAGS = {
-    "tokens": "--passage-tokens",
-    "overlap": "--passage-stride",
-    "boundary": "--passage-boundary",
-    "aggregation": "--aggregate",
-    "top_m": "--aggregate",
-}

@@ -49,9 +49,12 @@ def passage_texts(title: str, text: str, spans: Sequence[Span]) -> list[str]:
 
 
 class PassageSplitter:
-    """Cuts texts into passage spans for one tokenizer, settings and model length (``max_length`` tokens)."""
+    """Cuts texts into passage spans for one tokenizer, settings and model length (``max_length`` tokens).
 
-    def __init__(self, tokenizer: Any, settings: PassageSettings, max_length: int) -> None:
+    ``lowercase``: the model lowercases texts before its tokenizer sees them (``do_lower_case``).
+    """
+
+    def __init__(self, tokenizer: Any, settings: PassageSettings, max_length: int, *, lowercase: bool = False) -> None:
         if not getattr(tokenizer, "is_fast", False):
             raise ModelFormatError(
                 f"passages need a fast tokenizer with character offsets; {type(tokenizer).__name__} has none "
@@ -67,13 +70,15 @@ class PassageSplitter:
                 f"--passage-tokens {settings.tokens} does not fit the model: it reads {self.max_length} tokens, "
                 f"{self._specials} of them special; use at most {room}"
             )
-        self._exact_counts = _tokens_are_per_word(tokenizer)
+        self._lowercase = lowercase
+        self._exact_counts = _tokens_are_per_word(tokenizer) and not lowercase
 
     @classmethod
     def for_model(cls, model: Any, settings: PassageSettings) -> PassageSplitter:
-        """A splitter for a `SparseEncoder`: its tokenizer and its ``max_seq_length``."""
+        """A splitter for a `SparseEncoder`: its tokenizer, its ``max_seq_length`` and its lowercasing."""
         max_length = model.max_seq_length or model.tokenizer.model_max_length
-        return cls(model.tokenizer, settings, max_length)
+        lowercase = bool(getattr(getattr(model, "input_module", None), "do_lower_case", False))
+        return cls(model.tokenizer, settings, max_length, lowercase=lowercase)
 
     def spans(self, text: str, title: str = "") -> list[Span]:
         """Character spans of ``text``'s passages, in order; ``[(0, 0)]`` (the title alone) when it has no tokens.
@@ -126,6 +131,7 @@ class PassageSplitter:
         return end
 
     def _count(self, text: str, *, specials: bool) -> int:
+        text = text.lower() if self._lowercase else text
         ids = self.tokenizer(text, add_special_tokens=specials, truncation=False, verbose=False)["input_ids"]
         return len(ids)
 

@@ -177,3 +177,12 @@ def test_splitting_is_linear_in_the_text(real_tokenizer):
     assert len(big) == 1_000_000 and len(spans) > 500
     # the tokenizer's own pass dominates (about 1 s per MB on a loaded 2-core machine)
     assert split < 2.5 * tokenize + 0.5, (split, tokenize)
+
+
+def test_lowercasing_models_are_counted_as_they_read(bpe_tokenizer):
+    settings = PassageSettings(20, 5, "sentence")
+    text = _text(8, sentences=40).upper()
+    splitter = PassageSplitter(bpe_tokenizer, settings, 24, lowercase=True)
+    spans = splitter.spans(text, title="INSULIN")
+    for encoded in passage_texts("INSULIN", text, spans):
+        assert len(bpe_tokenizer(encoded.lower(), verbose=False)["input_ids"]) <= 24
