@@ -52,12 +52,12 @@ def register(app: typer.Typer) -> None:
         passages: bool = typer.Option(
             False, "--passages", help="Index each document as passages cut by the model's tokenizer (nothing is truncated)."
         ),
-        passage_tokens: int = typer.Option(None, "--passage-tokens", min=1, help="Tokens per passage [default: 256]; implies --passages."),
+        passage_tokens: int = typer.Option(None, "--passage-tokens", min=1, help="Tokens per passage (default 128, chosen in eval/long_docs.md); implies --passages."),
         passage_stride: int = typer.Option(
-            None, "--passage-stride", min=0, help="Tokens shared by consecutive passages [default: 32 per 256]; implies --passages."
+            None, "--passage-stride", min=0, help="Tokens shared by consecutive passages (default 32 per 128 tokens); implies --passages."
         ),
         passage_boundary: str = typer.Option(
-            None, "--passage-boundary", help="End passages at a sentence, paragraph or none [default: sentence]."
+            None, "--passage-boundary", help="End passages at a sentence, paragraph or none (default: none)."
         ),
         aggregate: str = typer.Option(
             None, "--aggregate", help="How passages score a document by default: max, first or sum-top-<m> [default: max]."
