@@ -135,3 +135,26 @@ def test_filtered_search_ranks_inside_the_top_k(lucene_index):
         expected_docs, _ = integer_brute_force(query, N_DOCS)
         assert result.indices.tolist() == [d for d in expected_docs.tolist() if allowed[d]][:5]
         assert set(result.indices.tolist()) <= set(kept.tolist())
+
+
+def test_passages_and_document_filters_work_on_lucene(tmp_path):
+    from splade_search.indexes import CsrIndex
+    from splade_search.indexes.passage_map import PassageMap, passage_id
+
+    parents = np.repeat(np.arange(100), 4)
+    spans = np.stack([np.arange(400) % 4 * 10, np.arange(400) % 4 * 10 + 10], axis=1)
+    document_ids = [f"doc{i}" for i in range(100)]
+    row_ids = [passage_id(document_ids[p], n) for p, n in zip(parents.tolist(), (np.arange(400) % 4).tolist())]
+    fields = [{"even": i % 2 == 0} for i in range(100)]
+    docs = random_sparse(N_DOCS, N_TERMS, 25, seed=41, levels=48)  # exact for Lucene's integer impacts at scale 16
+    queries = random_sparse(10, N_TERMS, 6, seed=42, levels=48)
+    built = {}
+    for name, cls in (("csr", CsrIndex), ("lucene", LuceneIndex)):
+        passages = PassageMap(document_ids, parents, spans, {"aggregation": "max", "top_m": 3})
+        options = {"threads": 2, "scale": 16} if name == "lucene" else {}
+        built[name] = cls.build(
+            tmp_path / name, [(row_ids, docs)], vocab(N_TERMS), passages=passages, fields=fields, show_progress=False, **options
+        )
+    for query in queries:
+        results = {name: index.search_documents(query, 5, filter="even = true")[0] for name, index in built.items()}
+        assert results["lucene"].ids == results["csr"].ids and all(int(i[3:]) % 2 == 0 for i in results["lucene"].ids)
