@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
         batch_wait_ms: float = typer.Option(0.0, min=0.0, help="Milliseconds to wait for more queries before searching a batch."),
         reload: bool = typer.Option(True, help="Serve a newer index generation once one is published (checked every second)."),
         log_level: str = typer.Option("info", help="uvicorn log level (critical, error, warning, info, debug)."),
+        access_log: bool = typer.Option(True, help="Log one line per request."),
     ) -> None:
         """Serve INDEX: POST/GET /search, POST /encode, /health, /stats, a search page at / and API docs at /docs."""
         mode, knobs = search_settings(mode, knob)
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
                 host=host,
                 port=port,
                 log_level=log_level,
+                access_log=access_log,
                 max_batch=max_batch,
                 batch_wait=batch_wait_ms / 1000.0,
                 check_every=1.0 if reload else None,

@@ -25,11 +25,12 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     log_level: str = "info",
+    access_log: bool = True,
     **app_options: Any,
 ) -> None:
     """Serve ``retriever`` over HTTP until SIGINT/SIGTERM, then finish requests in flight (up to `GRACEFUL_SECONDS`).
 
-    ``app_options`` go to `create_app`.
+    ``access_log``: log one line per request. ``app_options`` go to `create_app`.
     """
     import uvicorn
 
@@ -39,6 +40,7 @@ def serve(
         host=host,
         port=port,
         log_level=log_level,
+        access_log=access_log,
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
         timeout_keep_alive=5,
         server_header=False,
