@@ -17,7 +17,7 @@ from typing import Annotated, Any, AsyncIterator
 
 from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -80,12 +80,12 @@ def create_app(
     app.state.stats = stats
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
-
     app.add_middleware(Measured, stats=stats)
 
     async def answer(body: SearchRequest) -> dict[str, Any]:
-        pinned = live.pin()
-        target = live.with_settings(pinned, body.mode, body.knobs)
+        target = live.pin()
+        if body.mode is not None or body.knobs is not None:  # may build the mode's structures: off the event loop
+            target = await run_in_threadpool(live.with_settings, target, body.mode, body.knobs)
         options = _keywords(target, body)
         start = time.perf_counter()
         batcher = state["batcher"]
