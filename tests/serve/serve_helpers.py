@@ -43,6 +43,18 @@ class Echo(Retriever):
         return [[Hit(id=w, score=1.0 / r, rank=r, text=q) for r, w in enumerate(q.split()[:k], start=1)] for q in queries]
 
 
+class Slow(Echo):
+    """`Echo` that takes ``delay`` seconds per batch, so queries pile up while one batch runs."""
+
+    def __init__(self, delay: float = 0.05, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.delay = delay
+
+    def search_batch(self, queries: list[str], k: int = 10) -> list[list[Hit]]:
+        time.sleep(self.delay)
+        return super().search_batch(queries, k)
+
+
 @contextmanager
 def running(app, *, graceful: float = 5.0) -> Iterator[tuple[str, object]]:
     """Serve ``app`` with uvicorn on a free loopback port in a thread; yields the base URL and the server."""

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from serve_helpers import Echo, running
+from serve_helpers import Slow, running
 
-from splade_search.retrieval.hits import Hit
 from splade_search.serve import create_app
 from splade_search.serve.batching import BatcherClosed, QueryBatcher
-
-
-class Slow(Echo):
-    """`Echo` that takes ``delay`` seconds per batch, so queries pile up while one batch runs."""
-
-    def __init__(self, delay: float = 0.05, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.delay = delay
-
-    def search_batch(self, queries: list[str], k: int = 10) -> list[list[Hit]]:
-        time.sleep(self.delay)
-        return super().search_batch(queries, k)
 
 
 def test_concurrent_queries_share_batches_and_get_their_own_hits() -> None:
@@ -76,16 +62,3 @@ def test_the_server_batches_concurrent_requests() -> None:
         stats = client.get("/stats").json()["batching"]
     assert [b["hits"][0]["id"] for b in bodies] == [f"x{i}" for i in range(24)]
     assert stats["queries"] == 24 and stats["largest_batch"] > 1
-
-
-def test_shutdown_finishes_requests_in_flight() -> None:
-    retriever = Slow(delay=1.0)
-    answers: list[httpx.Response] = []
-    with running(create_app(retriever)) as (url, server):
-        request = threading.Thread(target=lambda: answers.append(httpx.get(f"{url}/search", params={"q": "late one"}, timeout=20)))
-        request.start()
-        while not retriever.batches:
-            time.sleep(0.01)
-        server.should_exit = True  # what SIGINT/SIGTERM do
-        request.join(20)
-    assert answers and answers[0].status_code == 200 and answers[0].json()["hits"][0]["id"] == "late"
