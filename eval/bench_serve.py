@@ -75,12 +75,10 @@ def in_process_qps(retriever, texts: list[str], batch: int = 32, seconds: float 
 
 def child(args: argparse.Namespace) -> None:
     """Serve the retriever on ``args.port`` until terminated (the server process)."""
-    import uvicorn
+    from splade_search.serve import serve
 
-    from splade_search.serve import create_app
-
-    app = create_app(load_retriever(args.index, args.data, args.model), max_batch=args.max_batch, batch_wait=args.batch_wait_ms / 1000)
-    uvicorn.run(app, host=HOST, port=args.port, log_level="warning", access_log=False)
+    serve(load_retriever(args.index, args.data, args.model), host=HOST, port=args.port, log_level="warning", access_log=False,
+          torch_threads=args.threads, max_batch=args.max_batch, batch_wait=args.batch_wait_ms / 1000, check_every=None)
 
 
 async def client(port: int, texts: list[str], offset: int, stop_at: float, budget: list[int], out: list, errors: list) -> None:
@@ -139,6 +137,7 @@ def free_port() -> int:
 def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen:
     command = [sys.executable, __file__, "--child", "--port", str(port), args.index, args.data, "--model", args.model,
                "--max-batch", str(args.max_batch), "--batch-wait-ms", str(args.batch_wait_ms)]
+    command += ["--threads", str(args.threads)] if args.threads else []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 300
@@ -156,6 +155,10 @@ def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen:
 
 def run(args: argparse.Namespace) -> dict:
     texts = queries(args.data)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     reference = in_process_qps(load_retriever(args.index, args.data, args.model), texts, seconds=args.reference_seconds)
     port = free_port()
     server = start_server(args, port)
@@ -164,13 +167,13 @@ def run(args: argparse.Namespace) -> dict:
     finally:
         server.terminate()
         server.wait(30)
-    return {"model": args.model, "max_batch": args.max_batch, "batch_wait_ms": args.batch_wait_ms, "duration_s": args.duration,
+    return {"model": args.model, "threads": args.threads, "max_batch": args.max_batch, "batch_wait_ms": args.batch_wait_ms, "duration_s": args.duration,
             "queries": len(texts), "in_process_qps": reference, "levels": levels, "load": os.getloadavg()}
 
 
 def table(result: dict) -> str:
     """Markdown rows and the target ratios."""
-    lines = [f"**{result['model']}**, max_batch {result['max_batch']}, batch wait {result['batch_wait_ms']} ms, "
+    lines = [f"**{result['model']}**, torch threads {result.get('threads') or 'default'}, max_batch {result['max_batch']}, batch wait {result['batch_wait_ms']} ms, "
              f"{result['duration_s']} s per level; in-process `search_batch` (32 per call): {result['in_process_qps']:.1f} q/s; "
              f"load average after: {', '.join(f'{x:.1f}' for x in result['load'])}\n",
              "| clients | requests | errors | QPS | p50 ms | p99 ms | QPS / in-process |", "|---:|---:|---:|---:|---:|---:|---:|"]
@@ -195,6 +198,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=100_000, help="requests per level at most")
     parser.add_argument("--max-batch", type=int, default=32)
     parser.add_argument("--batch-wait-ms", type=float, default=0.0)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads in the server and the reference")
     parser.add_argument("--reference-seconds", type=float, default=10.0)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         reload: bool = typer.Option(True, help="Serve a newer index generation once one is published (checked every second)."),
         log_level: str = typer.Option("info", help="uvicorn log level (critical, error, warning, info, debug)."),
         access_log: bool = typer.Option(True, help="Log one line per request."),
+        threads: int = typer.Option(None, min=1, help="torch threads for query encoding [default: one per core]."),
     ) -> None:
         """Serve INDEX: POST/GET /search, POST /encode, /health, /stats, a search page at / and API docs at /docs."""
         mode, knobs = search_settings(mode, knob)
@@ -42,6 +43,7 @@ def register(app: typer.Typer) -> None:
                 port=port,
                 log_level=log_level,
                 access_log=access_log,
+                torch_threads=threads,
                 max_batch=max_batch,
                 batch_wait=batch_wait_ms / 1000.0,
                 check_every=1.0 if reload else None,

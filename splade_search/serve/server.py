@@ -26,13 +26,21 @@ def serve(
     port: int = 8000,
     log_level: str = "info",
     access_log: bool = True,
+    torch_threads: int | None = None,
     **app_options: Any,
 ) -> None:
     """Serve ``retriever`` over HTTP until SIGINT/SIGTERM, then finish requests in flight (up to `GRACEFUL_SECONDS`).
 
-    ``access_log``: log one line per request. ``app_options`` go to `create_app`.
+    ``access_log``: log one line per request. ``torch_threads``: torch's intra-op threads (default:
+    torch's choice, one per core; 1 is much faster on a machine whose cores are busy with other work).
+    ``app_options`` go to `create_app`.
     """
     import uvicorn
+
+    if torch_threads is not None:
+        import torch
+
+        torch.set_num_threads(torch_threads)
 
     app = create_app(retriever, **app_options)
     config = uvicorn.Config(
