@@ -24,7 +24,6 @@ from ..errors import BackendUnavailableError, InputError
 from ..indexes import build_index
 from ..indexes.generations import check_writable
 from ..indexes.lock import WriteLock
-from ..retrieval.indexing import IndexingReport, document_text
 from .analyzer import Analyzer
 from .encoder import DEFAULT_B, DEFAULT_K1, BM25Encoder
 
@@ -60,14 +59,16 @@ def index_bm25(
     show_progress: bool = True,
     force: bool = False,
     lock_timeout: float = 0.0,
-) -> IndexingReport:
+) -> Any:
     """Index ``documents`` (title and text in one field, as BEIR's flat indexes) with BM25 at ``path``.
 
     ``implementation``: ``"lucene"`` (Anserini; needs ``splade-search[lucene]``), ``"inprocess"``
     (no Java) or ``"auto"``. ``threads``: Anserini's indexing threads. ``force``, ``lock_timeout``:
     see `SparseIndex.build`. The report's encode time is the analysis and BM25 weighting, its build
-    time the csr index plus, for Lucene, Anserini's indexing.
+    time the csr index plus, for Lucene, Anserini's indexing. Returns an `IndexingReport`.
     """
+    from ..retrieval.indexing import IndexingReport, document_text
+
     path = Path(path)
     chosen = resolve_implementation(implementation)
     analyzer = analyzer or Analyzer()

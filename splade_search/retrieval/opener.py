@@ -27,13 +27,14 @@ def open_retriever(
     """
     from ..bm25 import BM25Retriever, is_bm25_index
     from ..errors import InputError
-    from .retriever import SparseRetriever
 
     index = SparseIndex.open(path, verify=verify)
     if is_bm25_index(index):
         if model not in (None, "bm25"):
             raise InputError(f"{path} is a BM25 index; it is searched with BM25, not with model {model!r}")
         return BM25Retriever(index, implementation=bm25_implementation, mode=mode, knobs=knobs)
+    from .retriever import SparseRetriever
+
     if model is None:
         from ..encoder import SparseEncoder
         from .model_record import check_recorded_model, recorded_model
