@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,10 @@ def build_lucene_index(
 
 
 class LuceneBM25Searcher:
-    """Anserini's ``SimpleSearcher`` on one BM25 index, with ``k1``, ``b`` and the analyzer it was built with."""
+    """Anserini's ``SimpleSearcher`` on one BM25 index, with ``k1``, ``b`` and the analyzer it was built with.
+
+    Calls from several Python threads are served one at a time (`search_batch` runs in parallel in Java).
+    """
 
     def __init__(self, folder: Path, k1: float, b: float, analyzer: Analyzer) -> None:
         self._searcher = autoclass("io.anserini.search.SimpleSearcher")(str(folder.resolve()))
@@ -71,6 +75,7 @@ class LuceneBM25Searcher:
         self._term_query = autoclass("org.apache.lucene.search.TermQuery")
         self._term = autoclass("org.apache.lucene.index.Term")
         self._should = autoclass("org.apache.lucene.search.BooleanClause$Occur").SHOULD
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return self._size
@@ -79,7 +84,8 @@ class LuceneBM25Searcher:
         """Anserini's top-``k`` ``(doc id, score)`` for the text ``query``."""
         if not self._size:
             return []
-        return _pairs(self._searcher.search(query, min(k, self._size)))
+        with self._lock:
+            return _pairs(self._searcher.search(query, min(k, self._size)))
 
     def search_batch(self, queries: list[str], k: int, threads: int | None = None) -> list[list[tuple[str, float]]]:
         """`search` for many queries, run by Anserini's own thread pool."""
@@ -90,13 +96,18 @@ class LuceneBM25Searcher:
             texts.add(query)
             ids.add(str(i))
         workers = max(1, min(threads or os.cpu_count() or 1, 8))
-        found = self._searcher.batch_search(texts, ids, min(k, self._size), workers)
-        return [_pairs(found.get(str(i))) for i in range(len(queries))]
+        with self._lock:
+            found = self._searcher.batch_search(texts, ids, min(k, self._size), workers)
+            return [_pairs(found.get(str(i))) for i in range(len(queries))]
 
     def search_terms(self, counts: Mapping[str, float], k: int) -> list[tuple[str, float]]:
         """Top-``k`` for an analyzed query: ``{term: count}``, scored as Anserini's bag-of-words query scores it."""
         if not self._size or not counts:
             return []
+        with self._lock:
+            return self._search_query(counts, k)
+
+    def _search_query(self, counts: Mapping[str, float], k: int) -> list[tuple[str, float]]:
         builder = self._boolean_query()
         for term, count in counts.items():
             clause = self._term_query(self._term(FIELD, term))
@@ -107,7 +118,8 @@ class LuceneBM25Searcher:
 
     def close(self) -> None:
         """Release the index files."""
-        self._searcher.close()
+        with self._lock:
+            self._searcher.close()
 
 
 def _pairs(hits: Any) -> list[tuple[str, float]]:

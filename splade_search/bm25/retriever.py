@@ -24,7 +24,7 @@ from .indexing import IMPLEMENTATIONS, LUCENE_FOLDER, MODEL_NAME, index_bm25, is
 
 
 class BM25Retriever(Retriever):
-    """Search a BM25 index; safe to call from several threads (the Lucene implementation serialises in Java).
+    """Search a BM25 index; safe to call from several threads (Lucene serves them one at a time).
 
     ``implementation``: ``"lucene"``, ``"inprocess"``, or ``"auto"`` (Lucene when the index holds a
     Lucene index and Java is installed, else in-process). ``mode``, ``knobs``: the csr search mode of
@@ -165,6 +165,8 @@ class BM25Retriever(Retriever):
     def _results(self, queries: list[str], k: int) -> list[SearchResult]:
         if self._lucene is None:
             return self.search_vectors(self.encode_queries(queries), k=k)
+        if len(queries) == 1:  # Anserini's batch search starts a thread pool per call
+            return [self._result(self._lucene.search(queries[0], k))]
         return [self._result(pairs) for pairs in self._lucene.search_batch(queries, k)]
 
     def _result(self, pairs: list[tuple[str, float]]) -> SearchResult:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from bm25_data import CORPUS, QUERIES
 from test_bm25_analyzer import TRICKY
@@ -69,3 +71,10 @@ def test_non_default_analysis_agrees(tmp_path):
     inprocess = BM25Retriever.open(built.index.path, implementation="inprocess")
     for query in ["the cells", "running runs", "blood sugar"]:
         assert [h.id for h in built.search(query, k=10)] == [h.id for h in inprocess.search(query, k=10)]
+
+
+def test_searches_from_several_threads(lucene):
+    expected = [[h.id for h in hits] for hits in lucene.search(QUERIES * 4, k=5)]
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda q: [h.id for h in lucene.search(q, k=5)], QUERIES * 4))
+    assert found == expected
