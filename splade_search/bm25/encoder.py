@@ -51,13 +51,17 @@ class BM25Encoder:
 
     def __post_init__(self) -> None:
         check_parameters(self.k1, self.b)
+        if len(self.df) != len(self.vocabulary):
+            raise InputError(f"{len(self.vocabulary)} vocabulary terms but {len(self.df)} document frequencies")
         object.__setattr__(self, "_columns", {term: i for i, term in enumerate(self.vocabulary)})
         object.__setattr__(self, "_idf", lucene_idf(self.df, self.num_docs))
 
     @classmethod
-    def fit(cls, texts: Iterable[str], **settings: Any) -> BM25Encoder:
-        """Fit to the corpus ``texts`` (``k1``, ``b``, ``analyzer`` as in the class)."""
-        return cls.fit_encode(texts, **settings)[0]
+    def fit(
+        cls, texts: Iterable[str], *, k1: float = DEFAULT_K1, b: float = DEFAULT_B, analyzer: Analyzer | None = None
+    ) -> BM25Encoder:
+        """Fit to the corpus ``texts`` (see `fit_encode`)."""
+        return cls.fit_encode(texts, k1=k1, b=b, analyzer=analyzer)[0]
 
     @classmethod
     def fit_encode(
