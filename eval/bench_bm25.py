@@ -148,7 +148,7 @@ def bm25s_peer(data: Any, ignore: bool) -> dict[str, Any] | None:
         import Stemmer
     except ImportError:
         return None
-    from splade_search.retrieval.indexing import document_text
+    from splade_search.retrieval import document_text
 
     docs = list(data.corpus.values())
     stemmer = Stemmer.Stemmer("english")

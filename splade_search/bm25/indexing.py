@@ -6,7 +6,7 @@ the corpus, and the model it keeps (``model/``, see `indexes.layout`) is the fit
 With the ``"lucene"`` implementation that model folder also holds ``lucene/``, an Anserini index of
 the same texts, so the Lucene index is published, checksummed and pinned with its generation.
 The manifest's metadata says ``"model": "bm25"`` and records the implementation, ``k1``, ``b`` and
-the analyzer.
+the analyzer. Documents' metadata are stored as the index's fields (for filters and hits).
 """
 
 from __future__ import annotations
@@ -67,7 +67,9 @@ def index_bm25(
     see `SparseIndex.build`. The report's encode time is the analysis and BM25 weighting, its build
     time the csr index plus, for Lucene, Anserini's indexing. Returns an `IndexingReport`.
     """
-    from ..retrieval.indexing import IndexingReport, document_text
+    from ..indexes.fields import flatten
+    from ..retrieval.indexing import IndexingReport
+    from ..retrieval.rows import document_text
 
     path = Path(path)
     chosen = resolve_implementation(implementation)
@@ -106,6 +108,7 @@ def index_bm25(
                 documents=((d.id, d.title, d.text) for d in docs),
                 show_progress=False,
                 model=model_folder,
+                fields=_fields(docs, flatten),
                 force=force,
             )
             shutil.rmtree(model_folder)
@@ -116,6 +119,12 @@ def index_bm25(
 def is_bm25_index(index: Any) -> bool:
     """Whether an opened `SparseIndex` is a BM25 index (its metadata records the model ``"bm25"``)."""
     return index.metadata.get("model") == MODEL_NAME and isinstance(index.metadata.get(MODEL_NAME), dict)
+
+
+def _fields(docs: list[Document], flatten: Any) -> list[dict[str, Any]] | None:
+    """The documents' metadata records for the index (filters, hits), or ``None`` when none has any."""
+    records = [flatten(doc.metadata) for doc in docs]
+    return records if any(records) else None
 
 
 def _checked(documents: Iterable[Document]) -> list[Document]:

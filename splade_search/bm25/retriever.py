@@ -16,7 +16,8 @@ import numpy as np
 
 from ..data.documents import Document
 from ..errors import BackendUnavailableError, IndexFormatError, IndexMismatchError, InputError
-from ..indexes import SearchResult, SparseIndex, as_csr, check_search_settings
+from ..indexes import SparseIndex, as_csr, check_search_settings
+from ..indexes.document_search import DocumentResult
 from ..retrieval.hits import Hit, Retriever, check_k, check_queries
 from .analyzer import Analyzer
 from .encoder import DEFAULT_B, DEFAULT_K1, BM25Encoder
@@ -114,68 +115,94 @@ class BM25Retriever(Retriever):
         """Query vectors (term counts over the index vocabulary, scipy CSR), as `search_vectors` takes them."""
         return self.encoder.encode_queries(queries)
 
-    def search_vectors(self, vectors: Any, k: int = 10, *, threads: int | None = None) -> list[SearchResult]:
-        """Top-``k`` results for query vectors from `encode_queries`."""
+    def search_vectors(
+        self, vectors: Any, k: int = 10, *, threads: int | None = None, filter: Any = None
+    ) -> list[DocumentResult]:
+        """Top-``k`` documents for query vectors from `encode_queries`.
+
+        ``filter``: a metadata filter (see `indexes.filters`; in-process implementation only).
+        """
         if self._lucene is None:
-            return self.index.search(vectors, k=k, threads=threads, mode=self._mode, **self._knobs)
+            return self.index.search_documents(vectors, k, threads=threads, mode=self._mode, filter=filter, **self._knobs)
+        self._refuse_filter(filter)
         vocab, results = self.index.vocab, []
         matrix = as_csr(vectors)
         if matrix.shape[1] != len(vocab):
             raise IndexMismatchError(f"query vectors have {matrix.shape[1]} columns, the BM25 vocabulary {len(vocab)}; use encode_queries")
         for start, end in zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True):
-            counts = {vocab[t]: float(w) for t, w in zip(matrix.indices[start:end].tolist(), matrix.data[start:end].tolist()) if w}
+            terms, weights = matrix.indices[start:end].tolist(), matrix.data[start:end].tolist()
+            counts = {vocab[t]: float(w) for t, w in zip(terms, weights) if w}
             results.append(self._result(self._lucene.search_terms(counts, check_k(k))))
         return results
 
-    def search(self, queries: str | list[str], k: int = 10, *, explain: bool = False) -> list[Hit] | list[list[Hit]]:
+    def search(
+        self, queries: str | list[str], k: int = 10, *, explain: bool = False, filter: Any = None
+    ) -> list[Hit] | list[list[Hit]]:
         """Top-``k`` hits per query (a list for one string, a list of lists for several).
 
-        ``explain``: fill each hit's ``terms`` with the query terms it matched, as query count x BM25 weight.
+        ``explain``: fill each hit's ``terms`` with the query terms it matched, as query count x BM25
+        weight. ``filter``: only documents whose metadata passes it (in-process implementation only).
         """
         single = isinstance(queries, str)
         batch = check_queries([queries] if single else list(queries))
         check_k(k)
-        results = self.search_batch(batch, k, explain=explain) if batch else []
+        results = self.search_batch(batch, k, explain=explain, filter=filter) if batch else []
         return results[0] if single else results
 
-    def search_batch(self, queries: list[str], k: int = 10, *, explain: bool = False) -> list[list[Hit]]:
-        results = self._results(queries, k)
+    def search_batch(self, queries: list[str], k: int = 10, *, explain: bool = False, filter: Any = None) -> list[list[Hit]]:
+        results = self._results(queries, k, filter)
         vectors = self.encode_queries(queries) if explain else None
-        docs = self.index.documents
+        index = self.index
         all_hits = []
         for row, result in enumerate(results):
             hits = []
-            for rank, (doc_id, score, number) in enumerate(zip(result.ids, result.scores.tolist(), result.indices.tolist()), 1):
-                stored = docs[number] if docs is not None else None
-                hit = Hit(doc_id, float(score), rank, stored.title if stored else "", stored.text if stored else "", number)
+            for rank, (doc_id, score, number) in enumerate(zip(result.ids, result.scores.tolist(), result.documents.tolist()), 1):
+                stored = index.documents[number] if index.documents is not None else None
+                hit = Hit(
+                    id=doc_id,
+                    score=float(score),
+                    rank=rank,
+                    title=stored.title if stored else "",
+                    text=stored.text if stored else "",
+                    doc_number=number,
+                    metadata=index.fields.record(number) if index.fields is not None else {},
+                )
                 if vectors is not None:
-                    hit.terms = self.index.explain(vectors[row], number)
+                    hit.terms = index.explain(vectors[row], number)
                 hits.append(hit)
             all_hits.append(hits)
         return all_hits
 
-    def run(self, queries: dict[str, str], k: int = 10) -> dict[str, dict[str, float]]:
+    def run(self, queries: dict[str, str], k: int = 10, *, filter: Any = None) -> dict[str, dict[str, float]]:
         """A run (``{query_id: {doc_id: score}}``) for many queries, e.g. for evaluation or a TREC file."""
         ids = list(queries)
         if not ids:
             return {}
-        results = self._results(check_queries([queries[q] for q in ids]), check_k(k))
+        results = self._results(check_queries([queries[q] for q in ids]), check_k(k), filter)
         return {qid: dict(zip(r.ids, r.scores.astype(float).tolist())) for qid, r in zip(ids, results)}
 
-    def _results(self, queries: list[str], k: int) -> list[SearchResult]:
+    def _results(self, queries: list[str], k: int, filter: Any = None) -> list[DocumentResult]:
         if self._lucene is None:
-            return self.search_vectors(self.encode_queries(queries), k=k)
+            return self.search_vectors(self.encode_queries(queries), k=k, filter=filter)
+        self._refuse_filter(filter)
         if len(queries) == 1:  # Anserini's batch search starts a thread pool per call
             return [self._result(self._lucene.search(queries[0], k))]
         return [self._result(pairs) for pairs in self._lucene.search_batch(queries, k)]
 
-    def _result(self, pairs: list[tuple[str, float]]) -> SearchResult:
+    def _result(self, pairs: list[tuple[str, float]]) -> DocumentResult:
         try:
             numbers = np.array([self._numbers[doc_id] for doc_id, _ in pairs], dtype=np.int64)
         except KeyError as exc:
             raise IndexFormatError(f"the Lucene index of {self.index.path} holds document {exc} the index lacks; rebuild it") from None
         scores = np.array([score for _, score in pairs], dtype=np.float32)
-        return SearchResult(ids=[doc_id for doc_id, _ in pairs], scores=scores, indices=numbers)
+        return DocumentResult([doc_id for doc_id, _ in pairs], scores, numbers, numbers)
+
+    def _refuse_filter(self, filter: Any) -> None:
+        if filter is not None:
+            raise InputError(
+                "the Lucene BM25 implementation does not filter on metadata; open the index with "
+                "implementation 'inprocess' (--bm25-impl inprocess) to filter"
+            )
 
 
 def _choose(index: SparseIndex, implementation: str) -> str:

@@ -12,7 +12,7 @@ from bm25_data import CORPUS, QUERIES
 from splade_search.bm25 import Analyzer, BM25Encoder
 from splade_search.bm25.scoring import byte_length, length_byte
 from splade_search.errors import InputError, ModelFormatError
-from splade_search.retrieval.indexing import document_text
+from splade_search.retrieval import document_text
 
 TEXTS = [document_text(doc) for doc in CORPUS]
 

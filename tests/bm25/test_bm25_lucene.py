@@ -78,3 +78,10 @@ def test_searches_from_several_threads(lucene):
     with ThreadPoolExecutor(4) as pool:
         found = list(pool.map(lambda q: [h.id for h in lucene.search(q, k=5)], QUERIES * 4))
     assert found == expected
+
+
+def test_lucene_refuses_filters_and_names_the_way_out(lucene):
+    from splade_search.errors import InputError
+
+    with pytest.raises(InputError, match="inprocess"):
+        lucene.search("insulin", k=3, filter="year>=2000")

@@ -89,3 +89,13 @@ def test_bad_corpora_are_refused_and_leave_nothing(tmp_path, documents, message)
     with pytest.raises(InputError, match=message):
         BM25Retriever.build(documents, tmp_path / "idx", implementation="inprocess")
     assert not (tmp_path / "idx" / "CURRENT").exists()
+
+
+def test_metadata_is_stored_for_hits_and_filters(tmp_path):
+    docs = [Document(d.id, d.title, d.text, {"year": 2000 + i, "source": "a" if i % 2 else "b"}) for i, d in enumerate(CORPUS)]
+    built = BM25Retriever.build(docs, tmp_path / "idx", implementation="inprocess")
+    hits = built.search("insulin", k=5)
+    assert hits[0].metadata == {"year": 2000, "source": "b"}
+    filtered = built.search("insulin", k=5, filter="year>=2002")
+    assert [h.id for h in filtered] == [h.id for h in hits if h.metadata["year"] >= 2002] and filtered
+    assert list(built.run({"q": "insulin"}, k=5, filter={"source": "a"})["q"]) == [h.id for h in hits if h.metadata["source"] == "a"]
