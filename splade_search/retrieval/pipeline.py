@@ -2,49 +2,21 @@
 
 This is what the CLI's ``query``, ``eval`` and ``serve`` call (``--hybrid``, ``--fusion``,
 ``--rerank``...): `build_retriever`. `open_retriever` opens any index folder with the retriever
-its manifest calls for (sparse or dense); `parse_assignments` reads ``name=value,name=value``.
+its manifest calls for (see `opener`); `parse_assignments` reads ``name=value,name=value``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from .fusion import DEFAULT_RRF_K, check_fusion
 from .hits import Retriever
+from .opener import index_kind, open_retriever
 from .hybrid import DEFAULT_DEPTH, HybridRetriever
 from .rerank import DEFAULT_RERANK_DEPTH, Reranker
-
-
-def index_kind(path: str | os.PathLike[str]) -> str:
-    """``"dense"``, or the backend of a sparse index (``"csr"``, ``"lucene"``...), as its live manifest says."""
-    from ..indexes.generations import current_folder, index_format
-    from ..indexes.layout import DENSE_INDEX_FORMAT
-    from ..indexes.storage import MANIFEST_NAME, read_json
-
-    folder = current_folder(Path(path))
-    if index_format(folder) == DENSE_INDEX_FORMAT:
-        return "dense"
-    return str(read_json(folder / MANIFEST_NAME).get("backend"))
-
-
-def open_retriever(
-    path: str | os.PathLike[str], *, mode: str = "exact", knobs: Mapping[str, Any] | None = None, verify: bool = True
-) -> Retriever:
-    """The retriever for the index at ``path``, with the model the index records.
-
-    ``mode``/``knobs``: the search settings (a sparse backend's modes, or dense ``"exact"``/``"hnsw"``).
-    """
-    if index_kind(path) == "dense":
-        from ..dense import DenseRetriever
-
-        return DenseRetriever.open(path, verify=verify, mode=mode, knobs=knobs)
-    from .retriever import SparseRetriever
-
-    return SparseRetriever.from_index(path, verify=verify, mode=mode, knobs=knobs)
 
 
 def parse_assignments(text: str | Mapping[str, Any] | None, flag: str) -> dict[str, str]:
