@@ -13,10 +13,11 @@ GRACEFUL_SECONDS = 10
 
 
 def load_retriever(index: str | Path, model: Any = None, *, mode: str = "exact", knobs: Mapping[str, Any] | None = None) -> Retriever:
-    """The retriever to serve for the index folder ``index`` (`IndexFormatError` when it is not one)."""
-    from ..retrieval import SparseRetriever
+    """The retriever to serve for the index folder ``index``: sparse, BM25 or dense, as its manifest says
+    (`IndexFormatError` when it is not an index)."""
+    from ..retrieval.opener import open_retriever
 
-    return SparseRetriever.from_index(index, model, mode=mode, knobs=knobs)
+    return open_retriever(index, model=model, mode=mode, knobs=knobs)
 
 
 def serve(
