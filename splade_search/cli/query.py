@@ -24,6 +24,7 @@ from .search_options import (
     search_settings,
 )
 
+
 def register(app: typer.Typer) -> None:
     """Add the ``query`` verb to ``app``."""
 
@@ -95,8 +96,9 @@ def register(app: typer.Typer) -> None:
             ids = list(found) if found is not None else [None] * len(texts)
             asked = list(found.values()) if found is not None else list(texts)
             results = retriever.search(asked, k=k, explain=True, filter=chosen, aggregation=aggregation, passages=passages)
-            for hits in results:
-                resnip(hits, encoder.tokenizer, snippet_chars)
+            if snippet_chars != DEFAULT_SNIPPET_CHARS:
+                for hits in results:
+                    resnip(hits, encoder.tokenizer, snippet_chars)
         notes = [shortfall(len(hits), k, mode, chosen is not None) for hits in results]
         if json_output:
             print_json([query_json(*row, k, note, kept, qid) for row, note, qid in zip(zip(asked, results), notes, ids)])
