@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     def add(
         index: Path = typer.Argument(..., help="A csr index folder."),
         corpus: str = typer.Argument(..., help="Documents to add: a JSONL/CSV/TSV/parquet file, a BEIR or text folder."),
-        model: str = typer.Option(None, "--model", "-m", help="Model [default: the one the index records]."),
+        model: str = typer.Option(None, "--model", "-m", help="Model; default: the one the index records."),
         batch_size: int = typer.Option(32, min=1, help="Texts per forward pass."),
         trust_remote_code: bool = trust_remote_code_option(),
         json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),

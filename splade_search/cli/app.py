@@ -12,8 +12,24 @@ from typer.core import TyperGroup
 from .console import err_console, report_error
 
 
+def show_flags_as_flags(command: Any, ctx: Any) -> Any:
+    """``command`` with its on/off options (``--json``, ``--help``...) shown in help without a value type.
+
+    typer labels every boolean option ``<bool>``, which reads as if ``--fast`` took a value; a flag never
+    does, so its type column is left empty.
+    """
+    for param in command.get_params(ctx):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return command
+
+
 class OneLineErrors(TyperGroup):
     """The verb group; a usage error (bad option value, missing argument) prints one ``error:`` line, exit code 2."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        return show_flags_as_flags(command, ctx) if command is not None else None
 
     def main(
         self,

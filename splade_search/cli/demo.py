@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from .console import console, user_errors
-from .options import K_RANGE, check_output_folder
+from .console import console, print_json, user_errors
+from .options import check_output_folder, top_k_option
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -18,7 +19,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         out: Path = typer.Option(Path("indexes/sample"), "--out", "-o", help="Where to write the sample index."),
-        k: int = typer.Option(3, "-k", **K_RANGE, help="Hits per query."),
+        k: int = top_k_option(3, "Hits per query."),
+        json_output: bool = typer.Option(False, "--json", help="Print the index summary and the hits as JSON."),
     ) -> None:
         """Offline end-to-end run: encode and index the sample corpus, then answer the sample queries."""
         from ..data import read_corpus
@@ -29,19 +31,26 @@ def register(app: typer.Typer) -> None:
         check_output_folder(out, "--out")
         queries = [q for q in (SAMPLES / "queries.txt").read_text(encoding="utf-8").splitlines() if q.strip()]
         with user_errors(out):
-            console.rule("splade-search demo: embedded tiny SPLADE on the bundled sample corpus")
+            if not json_output:
+                console.rule("splade-search demo: embedded tiny SPLADE on the bundled sample corpus")
             model = load_encoder("splade-tiny")
             corpus = read_corpus(SAMPLES / "corpus.jsonl")
-            report = index_corpus(model, corpus, out, model_reference="splade-tiny", resume=False)
-            stats = report.index.stats()
-            console.print(
-                f"indexed {stats.documents} documents into {out} ({stats.postings:,} postings, "
-                f"{stats.avg_doc_terms:.0f} terms/doc, {stats.bytes_on_disk / 1e3:.0f} kB) in {report.encode_seconds:.1f} s"
+            report = index_corpus(
+                model, corpus, out, model_reference="splade-tiny", resume=False, show_progress=not json_output
             )
-            retriever = SparseRetriever(model, report.index)
-            for text, hits in zip(queries, retriever.search(queries, k=k, explain=True)):
-                console.print(f"\n[bold cyan]? {text}[/]")
-                for hit in hits:
-                    why = ", ".join(f"{t.token}={t.contribution:.2f}" for t in hit.terms[:3])
-                    console.print(f"  {hit.rank}. [bold]{hit.title}[/] ({hit.id}, score {hit.score:.2f}; {why})")
-        console.print(f"\nNext: splade-search query \"your question\" --index {out}")
+            stats = report.index.stats()
+            results = SparseRetriever(model, report.index).search(queries, k=k, explain=True)
+        if json_output:
+            answers = [{"query": q, "hits": [h.to_dict() for h in hits]} for q, hits in zip(queries, results)]
+            print_json({"index": str(out), **stats.to_dict(), "encode_seconds": round(report.encode_seconds, 2), "queries": answers})
+            return
+        console.print(
+            f"indexed {stats.documents} documents into {out} ({stats.postings:,} postings, "
+            f"{stats.avg_doc_terms:.0f} terms/doc, {stats.bytes_on_disk / 1e3:.0f} kB) in {report.encode_seconds:.1f} s"
+        )
+        for text, hits in zip(queries, results):
+            console.print(f"\n[bold cyan]? {escape(text)}[/]")
+            for hit in hits:
+                why = ", ".join(f"{t.token}={t.contribution:.2f}" for t in hit.terms[:3])
+                console.print(f"  {hit.rank}. [bold]{escape(hit.title)}[/] ({escape(hit.id)}, score {hit.score:.2f}; {escape(why)})")
+        console.print(f"\nNext: splade-search query \"your question\" --index {escape(str(out))}")

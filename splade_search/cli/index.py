@@ -21,8 +21,6 @@ from .options import (
     trust_remote_code_option,
 )
 
-
-
 def register(app: typer.Typer) -> None:
     """Add the ``index`` verb to ``app``."""
 
@@ -30,10 +28,10 @@ def register(app: typer.Typer) -> None:
     def index(
         corpus: str = typer.Argument(..., help="Folder of .txt/.md files, JSONL, BEIR folder, CSV/TSV/parquet, or hub dataset id."),
         model: str = typer.Option(
-            None, "--model", "-m", help="Model folder, hub id or embedded alias [default: splade-tiny; --update: the index's]."
+            None, "--model", "-m", help="Model folder, hub id or embedded alias; default: splade-tiny (--update: the index's)."
         ),
         backend: str = typer.Option("csr", help="Index backend: csr (in-process) or lucene (pyserini)."),
-        out: Path = typer.Option(None, "--out", "-o", help="Index folder [default: indexes/<corpus name>]."),
+        out: Path = typer.Option(None, "--out", "-o", help="Index folder; default: indexes/<corpus name>."),
         batch_size: int = typer.Option(32, min=1, help="Texts per forward pass."),
         max_length: int = typer.Option(None, min=1, help="Maximum tokens per document (default: the model's)."),
         max_active_dims: int = typer.Option(None, min=1, help="Keep at most this many terms per document."),
@@ -42,31 +40,35 @@ def register(app: typer.Typer) -> None:
         storage: str = typer.Option(
             None, help="csr postings on disk: plain (default, memory-mapped) or compact (smaller, decoded on open)."
         ),
-        id_field: str = typer.Option(None, help="Id field of JSONL/CSV/parquet rows [default: _id, then id]."),
+        id_field: str = typer.Option(None, help="Id field of JSONL/CSV/parquet rows; default: _id, then id."),
         title_field: str = typer.Option("title", help="Title field."),
         text_field: str = typer.Option("text", help="Text field."),
         hub_config: str = typer.Option(None, help="Configuration of a hub dataset."),
         hub_split: str = typer.Option(None, help="Split of a hub dataset."),
         on_decode_error: str = typer.Option("warn", help="A non-UTF-8 file: 'warn' (skip it, named) or 'error'."),
-        restart: bool = typer.Option(False, help="Discard a partial run instead of resuming it."),
+        restart: bool = typer.Option(False, "--restart", help="Discard a partial run instead of resuming it."),
         passages: bool = typer.Option(
             False, "--passages", help="Index each document as passages cut by the model's tokenizer (nothing is truncated)."
         ),
-        passage_tokens: int = typer.Option(None, "--passage-tokens", min=1, help="Tokens per passage (default 128, chosen in eval/long_docs.md); implies --passages."),
+        passage_tokens: int = typer.Option(
+            None, "--passage-tokens", min=1, help="Tokens per passage (default: 128, from eval/long_docs.md); implies --passages."
+        ),
         passage_stride: int = typer.Option(
-            None, "--passage-stride", min=0, help="Tokens shared by consecutive passages (default 32 per 128 tokens); implies --passages."
+            None, "--passage-stride", min=0, help="Tokens shared by consecutive passages (default: 32 per 128); implies --passages."
         ),
         passage_boundary: str = typer.Option(
-            None, "--passage-boundary", help="End passages at a sentence, paragraph or none (default: none)."
+            None, "--passage-boundary", help="End passages at a sentence, paragraph or none; default: none."
         ),
         aggregate: str = typer.Option(
-            None, "--aggregate", help="How passages score a document by default: max, first or sum-top-<m> [default: max]."
+            None, "--aggregate", help="How passages score a document by default: max, first or sum-top-<m>; default: max."
         ),
         update: bool = typer.Option(
             False, "--update", help="Sync an existing index with CORPUS: encode only new or changed documents, drop removed ones."
         ),
         force: bool = typer.Option(
-            False, "--force", help="Write into --out even if it is not an index (nothing of its own is deleted)."
+            False,
+            "--force",
+            help="Write into --out even if it is not an index or holds an index of another corpus (nothing else is deleted).",
         ),
         follow_symlinks: bool = typer.Option(
             False, "--follow-symlinks", help="Text folders: also read links that lead out of the folder."
@@ -76,11 +78,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Encode CORPUS with a sparse encoder and build an index (resumable after an interruption)."""
         from ..data import read_corpus
-        from ..retrieval.indexing import index_corpus
+        from ..retrieval.indexing import check_same_corpus, index_corpus
         from ..retrieval.locations import default_index_path
 
         target = out or default_index_path(corpus)
+        source = corpus_source(corpus, hub_config, hub_split)
         _check_options(backend, quantization, storage, on_decode_error, target, force and not update)
+        if not update:
+            with about("--out"):
+                check_same_corpus(target, source, force)
         passage_settings = _passage_settings(passages, passage_tokens, passage_stride, passage_boundary, aggregate)
         read_options = {"id_field": id_field, "title_field": title_field, "text_field": text_field}
         read_options |= {"follow_symlinks": follow_symlinks, "on_decode_error": on_decode_error}
@@ -109,6 +115,7 @@ def register(app: typer.Typer) -> None:
                 backend_options={n: v for n, v in (("quantization", quantization), ("storage", storage)) if v is not None},
                 force=force,
                 passages=passage_settings,
+                corpus=source,
             )
         stats = report.index.stats().to_dict()
         summary = {
@@ -144,6 +151,15 @@ def register(app: typer.Typer) -> None:
                 f"{report.index.metadata.get('max_length')} tokens and were cut there; index with --passages to keep all text",
                 soft_wrap=True,
             )
+
+
+def corpus_source(corpus: str, hub_config: str | None = None, hub_split: str | None = None) -> str:
+    """What an index records as its corpus: the resolved path of a local corpus, else the hub id (with config and split)."""
+    if Path(corpus).exists():
+        return str(Path(corpus).resolve())
+    parts = [f"config {hub_config}" if hub_config else "", f"split {hub_split}" if hub_split else ""]
+    extra = ", ".join(p for p in parts if p)
+    return f"{corpus} ({extra})" if extra else corpus
 
 
 def _update(

@@ -24,6 +24,17 @@ K_RANGE = {"min": 1, "max": MAX_K}
 """typer bounds of every ``-k`` / ``--top-k`` option."""
 
 
+def top_k_option(default: int, help: str) -> Any:
+    """``-k`` / ``--top-k``: how many results a verb returns (1 to `MAX_K`)."""
+    return typer.Option(default, "--top-k", "-k", min=1, callback=_at_most_max_k, help=help)
+
+
+def _at_most_max_k(value: int | None) -> int | None:
+    if value is not None and value > MAX_K:
+        raise typer.BadParameter(f"{value} is more than the {MAX_K:,} results a search can return")
+    return value
+
+
 def trust_remote_code_option() -> Any:
     """``--trust-remote-code``: the only way to let a model's own Python code run (a model folder never can)."""
     return typer.Option(

@@ -1,15 +1,18 @@
-"""``splade-search query``: search an index and explain each hit; many queries write a TREC run."""
+"""``splade-search query``: search an index and explain each hit; a queries file can become a TREC run."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from ..data.queries import read_query_file
-from .console import console, print_json, user_errors
-from .options import K_RANGE, about, check_input_file, check_output_file, trust_remote_code_option
+from ..passages.snippet import DEFAULT_SNIPPET_CHARS
+from .console import console, print_json, reported_warnings, user_errors
+from .hits_view import HIT_FIELDS, hits_table, parse_fields, query_json, resnip, shortfall
+from .options import about, check_input_file, check_output_file, refuse, top_k_option, trust_remote_code_option
 from .search_options import (
     aggregate_option,
     check_filter_fields,
@@ -21,57 +24,64 @@ from .search_options import (
     search_settings,
 )
 
-SNIPPET = 90
-
-
-def _snippet(hit: object) -> str:
-    """The hit's title and its marked snippet (the matching passage, strongest query terms in bold), as rich markup."""
-    from rich.markup import escape
-
-    from ..passages.snippet import render_rich
-
-    title = f"[bold]{escape(hit.title)}[/] — " if hit.title else ""
-    if hit.snippet is not None:
-        return title + render_rich(hit.snippet, style="bold cyan")
-    text = hit.text if len(hit.text) <= SNIPPET else hit.text[: SNIPPET - 1] + "…"
-    return title + escape(text)
-
 
 def register(app: typer.Typer) -> None:
     """Add the ``query`` verb to ``app``."""
 
     @app.command()
     def query(
-        texts: list[str] = typer.Argument(None, help="Query texts."),
-        index: Path = typer.Option(None, "--index", "-i", help="Index folder [default: the newest under indexes/]."),
-        k: int = typer.Option(10, "-k", **K_RANGE, help="Hits per query."),
-        queries: Path = typer.Option(None, "--queries", help="File of queries (queries.jsonl, id<TAB>text, or one per line)."),
-        run: Path = typer.Option(None, "--run", help="TREC run file to write [default with --queries: <queries>.run]."),
-        model: str = typer.Option(None, "--model", "-m", help="Query model [default: the one the index records]."),
+        texts: list[str] = typer.Argument(None, help="Query texts (or --queries FILE, not both)."),
+        index: Path = typer.Option(None, "--index", "-i", help="Index folder; default: the newest under indexes/."),
+        k: int = top_k_option(10, "Hits per query."),
+        queries: Path = typer.Option(
+            None, "--queries", help="File of queries (queries.jsonl, id<TAB>text, or one per line); hits are printed."
+        ),
+        run: Path = typer.Option(
+            None, "--run", "--out", "-o", help="Write the hits of --queries to this TREC run file instead of printing them."
+        ),
+        model: str = typer.Option(None, "--model", "-m", help="Query model; default: the one the index records."),
         terms: int = typer.Option(3, min=0, help="Matching terms to show per hit."),
         mode: str = mode_option(),
         knob: list[str] = knob_option(),
         filters: list[str] = filter_option(),
         aggregate: str = aggregate_option(),
         passages: bool = typer.Option(False, "--passages", help="Return the best passages themselves, not documents."),
+        snippet_chars: int = typer.Option(
+            DEFAULT_SNIPPET_CHARS, "--snippet-chars", min=1, metavar="N", help="Characters of each hit's snippet."
+        ),
+        fields: str = typer.Option(
+            None, "--fields", metavar="NAMES", help=f"--json: the hit fields to keep, e.g. id,score,title,snippet; of {', '.join(HIT_FIELDS)}."
+        ),
         trust_remote_code: bool = trust_remote_code_option(),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Search an index; each hit shows the terms that matched and their query x document weights."""
+        """Search an index; each hit shows the terms that matched and their query x document weights.
+
+        Query texts or a --queries file print their hits; --run FILE writes those of a --queries file as a TREC run.
+        """
         from ..indexes import SparseIndex, check_search_settings
         from ..retrieval import SparseRetriever
         from ..retrieval.locations import latest_index
         from .loading import load_index_encoder
 
+        if texts and queries is not None:
+            refuse("--queries", "give query texts or --queries FILE, not both")
         if not texts and queries is None:
             raise typer.BadParameter("give query texts or --queries FILE")
+        if run is not None and queries is None:
+            refuse("--run", "writes the hits of a --queries file; give --queries FILE (query texts print their hits)")
+        if fields is not None and not json_output:
+            refuse("--fields", "chooses what --json prints; add --json")
+        try:
+            kept = parse_fields(fields)
+        except ValueError as exc:
+            refuse("--fields", f"{exc}; choose from {', '.join(HIT_FIELDS)}")
         mode, knobs = search_settings(mode, knob)
         chosen = parsed_filter(filters)
         aggregation, _ = parsed_aggregate(aggregate)
         check_input_file(queries, "--queries")
-        target = run or (queries.with_suffix(".run") if queries else None)
-        check_output_file(target, "--run")
-        with user_errors(target):
+        check_output_file(run, "--run")
+        with user_errors(run), reported_warnings():
             found = read_query_file(queries) if queries is not None else None
             path = index or latest_index()
             opened = SparseIndex.open(path)
@@ -80,33 +90,44 @@ def register(app: typer.Typer) -> None:
             check_filter_fields(opened, chosen)
             encoder = load_index_encoder(opened, model, trust_remote_code=trust_remote_code)
             retriever = SparseRetriever(encoder, opened, mode=mode, knobs=knobs)
-            if found is not None:
-                _run_file(retriever, found, target, k, json_output, chosen, aggregation)
+            if found is not None and run is not None:
+                _run_file(retriever, found, run, k, json_output, chosen, aggregation, mode)
                 return
-            results = retriever.search(
-                list(texts), k=k, explain=True, filter=chosen, aggregation=aggregation, passages=passages
-            )
+            ids = list(found) if found is not None else [None] * len(texts)
+            asked = list(found.values()) if found is not None else list(texts)
+            results = retriever.search(asked, k=k, explain=True, filter=chosen, aggregation=aggregation, passages=passages)
+            if snippet_chars != DEFAULT_SNIPPET_CHARS:
+                for hits in results:
+                    resnip(hits, encoder.tokenizer, snippet_chars)
+        notes = [shortfall(len(hits), k, mode, chosen is not None) for hits in results]
         if json_output:
-            print_json([{"query": q, "hits": [h.to_dict() for h in hits]} for q, hits in zip(texts, results)])
+            print_json([query_json(*row, k, note, kept, qid) for row, note, qid in zip(zip(asked, results), notes, ids)])
             return
-        for text, hits in zip(texts, results):
-            table = Table("#", "id", "score", "document", "why (query x doc = contribution)", title=f"{text!r} in {path}")
-            for hit in hits:
-                why = ", ".join(f"{t.token} {t.query_weight:.2f}x{t.doc_weight:.2f}={t.contribution:.2f}" for t in hit.terms[:terms])
-                table.add_row(str(hit.rank), hit.id, f"{hit.score:.3f}", _snippet(hit), why)
-            if not hits:
-                table.caption = "no document shares a term with this query"
-            console.print(table)
+        for text, hits, note, qid in zip(asked, results, notes, ids):
+            title = f"{qid + ': ' if qid is not None else ''}{text!r} in {path}"
+            console.print(hits_table(escape(title), hits, terms, note))
 
 
 def _run_file(
-    retriever, found: dict[str, str], target: Path, k: int, json_output: bool, chosen: object, aggregation: str | None
+    retriever: Any,
+    found: dict[str, str],
+    target: Path,
+    k: int,
+    json_output: bool,
+    chosen: object,
+    aggregation: str | None,
+    mode: str,
 ) -> None:
+    """Write the hits of the ``--queries`` file as a TREC run and say where they went (and how many queries came up short)."""
     from ..data import write_run
 
     results = retriever.run(found, k=k, filter=chosen, aggregation=aggregation)
     write_run(target, results, tag="splade-search")
+    short = sum(len(hits) < k for hits in results.values())
     if json_output:
-        print_json({"queries": len(found), "run": str(target), "k": k})
-    else:
-        console.print(f"wrote {sum(len(h) for h in results.values()):,} hits for {len(found):,} queries to {target}")
+        print_json({"queries": len(found), "run": str(target), "k": k, "short_queries": short})
+        return
+    console.print(f"wrote {sum(len(h) for h in results.values()):,} hits for {len(found):,} queries to {target}")
+    if short:
+        why = "approximate search found fewer" if mode == "approximate" else "fewer documents share a term with them"
+        console.print(f"[yellow]note:[/] {short:,} of {len(found):,} queries got fewer than {k} hits ({why})")

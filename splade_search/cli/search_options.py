@@ -32,7 +32,7 @@ FILTER_HELP = (
 )
 
 
-AGGREGATE_HELP = "How passages score a document: max (best passage), first, or sum-top-<m> [default: the index's]."
+AGGREGATE_HELP = "How passages score a document: max (best passage), first, or sum-top-<m>; default: the index's."
 
 
 def aggregate_option() -> Any:

@@ -11,9 +11,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from tqdm.auto import tqdm
-
 from ..errors import InputError
+from ..progress import progress_bar
 from .convert import as_csr
 from .storage import validate_doc_id
 
@@ -30,7 +29,7 @@ def read_batches(
     once the stream ends, a stream without any document.
     """
     seen: set[str] = set()
-    with tqdm(desc=desc, unit="doc", disable=not show_progress) as progress:
+    with progress_bar(desc, enabled=show_progress) as advance:
         for number, batch in enumerate(batches):
             ids, rows = _unpack(batch, number)
             try:
@@ -43,7 +42,7 @@ def read_batches(
                 if validate_doc_id(doc_id) in seen:
                     raise InputError(f"duplicate document id {doc_id!r} (batch {number}); ids must be unique")
                 seen.add(doc_id)
-            progress.update(len(ids))
+            advance(len(ids))
             yield ids, rows
     if not seen:
         raise InputError("the batch stream held no documents; nothing to index")

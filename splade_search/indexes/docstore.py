@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from tqdm.auto import tqdm
-
 from ..errors import IndexFormatError, InputError
+from ..progress import progress_bar
 from .manifest import read_manifest, write_manifest
 from .storage import load_array, save_array, validate_doc_id
 from .validation import check_listed, check_offsets
@@ -73,10 +72,11 @@ class DocStore:
             raise InputError(f"{folder} already exists; a document store is written into a new folder") from None
         try:
             offsets = [0]
-            with open(folder / _TEXT_FILE, "wb") as f:
-                for number, record in enumerate(tqdm(documents, desc="storing documents", disable=not show_progress)):
+            with open(folder / _TEXT_FILE, "wb") as f, progress_bar("storing documents", enabled=show_progress) as advance:
+                for number, record in enumerate(documents):
                     f.write(_encode(number, record))
                     offsets.append(f.tell())
+                    advance(1)
             save_array(folder, _OFFSETS_FILE, np.asarray(offsets, dtype=np.int64))
             write_manifest(folder, DOCSTORE_FORMAT, [_TEXT_FILE, _OFFSETS_FILE], num_docs=len(offsets) - 1)
         except BaseException:

@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..errors import IndexFormatError, InputError
+from ..progress import progress_note
 from .anserini import impacts, lucene_terms, write_collection
 from .base import SparseIndex
 from .batches import Batch, read_batches
@@ -104,8 +103,7 @@ class LuceneIndex(SparseIndex):
             collection = tmp / "collection"
             valid_batches = read_batches(batches, len(vocab), show_progress)
             doc_ids, postings = write_collection(collection, valid_batches, lucene_terms(vocab), scale, n_threads)
-            if show_progress:
-                tqdm.write(f"building the Lucene index with {jar.name} ({n_threads} threads)", file=sys.stderr)
+            progress_note(f"building the Lucene index with {jar.name} ({n_threads} threads)", show_progress)
             args = ["-collection", "JsonVectorCollection", "-generator", "DefaultLuceneDocumentGenerator"]
             args += ["-impact", "-pretokenized", "-input", str(collection), "-index", str(tmp / LUCENE_FOLDER)]
             args += ["-threads", str(n_threads), *(["-optimize"] if optimize else [])]

@@ -9,11 +9,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
-from rich.text import Text
-
 from ..data.documents import Document
-from ..errors import InputError
+from ..errors import IndexFormatError, InputError
 from ..indexes import SparseIndex, build_index
 from ..indexes.base import check_backend
 from ..indexes.fields import FieldColumns, flatten
@@ -21,6 +18,7 @@ from ..indexes.generations import check_writable
 from ..indexes.lock import WriteLock
 from ..indexes.passage_map import PassageMap
 from ..passages import PassageSettings
+from ..progress import progress_bar
 from .model_record import FINGERPRINT_KEY, fingerprint, must_keep_model
 from .rows import RowEncoder, passage_parents
 from .staging import Staging
@@ -75,6 +73,7 @@ def index_corpus(
     backend_options: dict[str, Any] | None = None,
     force: bool = False,
     passages: PassageSettings | None = None,
+    corpus: str | None = None,
 ) -> IndexingReport:
     """Encode ``documents`` in chunks (kept on disk as they finish) and build the index at ``path``.
 
@@ -86,10 +85,13 @@ def index_corpus(
     ``force``: write into a folder that is not provably an index (see `generations.check_writable`).
     ``passages``: index each document as passages cut by the model's tokenizer (see `passages`);
     without it, documents longer than the model reads are counted in the report's ``truncated``.
+    ``corpus``: where the documents come from (a resolved path or hub id), recorded in the index's
+    metadata; an index at ``path`` recorded from another corpus is only replaced with ``force``.
     """
     path = Path(path)
     check_backend(backend)
     check_writable(path, force)
+    check_same_corpus(path, corpus, force)
     if max_length is not None:
         model.max_seq_length = max_length
     space = score_space(model)
@@ -108,13 +110,13 @@ def index_corpus(
     rows = RowEncoder(model, space, batch_size=batch_size, max_active_dims=max_active_dims, passages=passages)
     with WriteLock(path):
         check_writable(path, force)
+        check_same_corpus(path, corpus, force)
         staging = Staging.open(path, settings, resume)
         done = staging.batch_count()
         stream = iter(documents)
         resumed = _skip_finished(stream, staging, done, chunk_size)
         encoded, truncated, start = resumed, 0, time.perf_counter()
-        with _progress(show_progress) as progress:
-            task = progress.add_task("Encoding", total=total, completed=resumed)
+        with progress_bar("encoding", total=total, completed=resumed, enabled=show_progress) as advance:
             for batch_number in itertools.count(done):
                 docs = list(itertools.islice(stream, chunk_size))
                 if not docs:
@@ -123,12 +125,12 @@ def index_corpus(
                 staging.write(batch_number, docs, chunk.rows, chunk.spans)
                 truncated += chunk.truncated or 0
                 encoded += len(docs)
-                progress.update(task, completed=encoded)
+                advance(len(docs))
         encode_seconds = time.perf_counter() - start
         if encoded == 0:
             staging.remove()
             raise InputError("the corpus has no documents to index")
-        metadata = {**settings, "similarity": space, "model_path": getattr(model, "model_path", None)}
+        metadata = {**settings, "similarity": space, "model_path": getattr(model, "model_path", None), "corpus": corpus}
         start = time.perf_counter()
         columns = _field_columns(staging)
         index = build_index(
@@ -191,20 +193,27 @@ def _skip_finished(stream: Iterable[Document], staging: Staging, done: int, chun
     return skipped
 
 
-class _RateColumn(ProgressColumn):
-    """Documents per second."""
+def recorded_corpus(path: Path) -> str | None:
+    """The corpus the live index at ``path`` records (``None``: no index there, or built before corpora were recorded)."""
+    from ..indexes.generations import current_folder, is_index
+    from ..indexes.storage import MANIFEST_NAME, read_json
 
-    def render(self, task: Any) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:.1f} docs/s" if speed else "", style="progress.data.speed")
+    if not is_index(path):
+        return None
+    try:
+        manifest = read_json(current_folder(path) / MANIFEST_NAME)
+    except (IndexFormatError, OSError):
+        return None
+    metadata = manifest.get("metadata") if isinstance(manifest, dict) else None
+    corpus = metadata.get("corpus") if isinstance(metadata, dict) else None
+    return corpus if isinstance(corpus, str) else None
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(),
-        TimeElapsedColumn(),
-        disable=not enabled,
-    )
+def check_same_corpus(path: Path, corpus: str | None, force: bool = False) -> None:
+    """Refuse to replace the index at ``path`` with one of another ``corpus`` unless ``force``."""
+    recorded = recorded_corpus(path) if corpus is not None and not force else None
+    if recorded is not None and recorded != corpus:
+        raise InputError(
+            f"{path} holds an index of {recorded}, not of {corpus}; choose another --out, "
+            "or pass --force (force=True) to replace it (index --update syncs an index with its own corpus)"
+        )

@@ -111,6 +111,7 @@ INDEX_CORPUS_CASES = [
     ("afile", "afile"),
 ]
 QUERY = ["query", "hello", "--index", "idx"]
+QUERY_FILE = ["query", "--index", "idx"]  # query texts and --queries together are refused
 QUERY_CASES = [
     (["-k", "0"], "-k"),
     (["-k", "-1"], "-k"),
@@ -227,7 +228,8 @@ def _cases(prefix: list[str], table: list[tuple[list[str], str]]) -> list:
 ALL_CASES = [
     *_cases(INDEX, INDEX_CASES),
     *[pytest.param(["index", name, "--out", "out", "--model", NO_MODEL], where, id=f"index {name}") for name, where in INDEX_CORPUS_CASES],
-    *_cases(QUERY, QUERY_CASES),
+    *_cases(QUERY, [case for case in QUERY_CASES if "--queries" not in case[0]]),
+    *_cases(QUERY_FILE, [case for case in QUERY_CASES if "--queries" in case[0]]),
     *_cases(ENCODE, ENCODE_CASES),
     *_cases(EVAL, EVAL_CASES),
     *_cases(EVAL_INDEX, EVAL_INDEX_CASES),
