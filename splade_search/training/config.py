@@ -14,9 +14,9 @@ from typing import Any
 
 from ..data._io import read_utf8
 from ..errors import InputError
+from .defaults import DEFAULT_MODELS, LEARNING_RATES
 
 ARCHITECTURES = ("splade", "inference-free", "csr")
-DEFAULT_MODELS = {"splade": "splade-tiny", "inference-free": "splade-tiny", "csr": "minilm"}
 LOSSES = ("mnrl", "margin-mse", "distill-kl", "mse", "cosent", "angle", "cosine", "triplet")
 
 WHOLE_NUMBERS = {
@@ -106,8 +106,8 @@ class TrainConfig:
 
     @property
     def learning_rate(self) -> float:
-        """The base learning rate: ``lr``, else 4e-5 for CSR and 2e-5 otherwise."""
-        return self.lr if self.lr is not None else (4e-5 if self.architecture == "csr" else 2e-5)
+        """The base learning rate: ``lr``, else the architecture's default (`defaults.LEARNING_RATES`)."""
+        return self.lr if self.lr is not None else LEARNING_RATES[self.architecture]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -175,7 +175,7 @@ MINE_CASES = [
     (["--max-rows", "0"], "--max-rows"),
     (["--teacher-kind", "foo", "--teacher", NO_MODEL], "--teacher-kind"),
     (["--teacher-scale", "nan", "--teacher", NO_MODEL], "--teacher-scale"),
-    (["--output", "folder"], "--output"),
+    (["--output", "folder"], "--out"),
     (["--index", "idx"], "--index"),
     (["--query-column", "nope"], "--query-column"),
 ]
