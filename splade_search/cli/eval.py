@@ -28,30 +28,31 @@ def register(app: typer.Typer) -> None:
 
     @app.command("eval")
     def eval_command(
-        model: list[str] = typer.Option(None, "--model", "-m", help="Model to index and evaluate (repeatable)."),
-        index: list[Path] = typer.Option(None, "--index", "-i", help="Existing index to evaluate with its recorded model (repeatable)."),
-        data: str = typer.Option(None, "--data", "-d", help="BEIR folder, or NanoBEIR names: nano:scifact, nano:scifact,nfcorpus, nano:all."),
-        qrels: Path = typer.Option(None, "--qrels", help="Judgements file (TREC or BEIR TSV), with --queries and --index."),
-        queries: Path = typer.Option(None, "--queries", help="Queries file (queries.jsonl, id<TAB>text), with --qrels and --index."),
-        nano_dir: Path = typer.Option(None, "--nano-dir", help="Local folder of NanoBEIR BEIR folders (instead of the hub)."),
-        backend: list[str] = typer.Option(["csr"], "--backend", "-b", help="Index backend for --model: csr or lucene (repeatable)."),
-        split: str = typer.Option("test", "--split", help="Qrels split of a BEIR folder."),
-        k: int = typer.Option(100, "--top-k", "-k", **K_RANGE, help="Documents retrieved per query."),
-        max_length: int = typer.Option(None, "--max-length", min=1, help="Maximum tokens per document (default: the model's)."),
-        query_max_length: int = typer.Option(None, "--query-max-length", min=1, help="Maximum tokens per query (default: the model's)."),
-        batch_size: int = typer.Option(32, "--batch-size", min=1, help="Texts per forward pass when indexing."),
-        fast: bool = typer.Option(False, "--fast", help="bfloat16 vocabulary projection when encoding (SPLADE; faster, approximate)."),
+        model: list[str] = typer.Option(None, "--model", "-m", metavar="NAME", help="Model to index and evaluate (repeatable)."),
+        index: list[Path] = typer.Option(None, "--index", "-i", metavar="PATH", help="Existing index to evaluate with its recorded model (repeatable)."),
+        data: str = typer.Option(None, "--data", "-d", metavar="DATA", help="BEIR folder, or NanoBEIR datasets: nano:all, nano:scifact, nano:scifact,nfcorpus (several)."),
+        qrels: Path = typer.Option(None, "--qrels", metavar="FILE", help="Judgements file (TREC or BEIR TSV), with --queries and --index."),
+        queries: Path = typer.Option(None, "--queries", metavar="FILE", help="Queries file (queries.jsonl, id<TAB>text), with --qrels and --index."),
+        nano_dir: Path = typer.Option(None, "--nano-dir", metavar="DIR", help="Local folder of NanoBEIR BEIR folders (instead of the hub)."),
+        backend: list[str] = typer.Option(["csr"], "--backend", "-b", metavar="NAME", help="Index backend for --model: csr or lucene (repeatable)."),
+        split: str = typer.Option("test", "--split", metavar="NAME", help="Qrels split of a BEIR folder."),
+        k: int = typer.Option(100, "--top-k", "-k", **K_RANGE, metavar="N", help="Documents retrieved per query."),
+        max_length: int = typer.Option(None, "--max-length", min=1, metavar="N", help="Maximum tokens per document (default: the model's)."),
+        query_max_length: int = typer.Option(None, "--query-max-length", min=1, metavar="N", help="Maximum tokens per query (default: the model's)."),
+        batch_size: int = typer.Option(32, "--batch-size", min=1, metavar="N", help="Texts per forward pass when indexing."),
+        fast: bool = typer.Option(False, "--fast", metavar="", help="bfloat16 vocabulary projection when encoding (SPLADE; faster, approximate)."),
         ignore_identical_ids: bool = typer.Option(
-            None, "--ignore-identical-ids/--keep-identical-ids", help="Drop hits whose id equals the query id (default: on for ArguAna/Quora)."
+            False, "--ignore-identical-ids", metavar="", help="Drop hits whose id equals the query id (default: only on ArguAna and Quora)."
         ),
-        warmup_queries: int = typer.Option(10, "--warmup-queries", min=0, help="Untimed queries before the latency measurement."),
-        latency_queries: int = typer.Option(1000, "--latency-queries", min=1, help="At most this many queries are timed one by one."),
-        out: Path = typer.Option(None, "--out", "--output", "-o", help="Results folder: results.json, a TREC run per system, the indexes."),
-        plot: Path = typer.Option(None, "--plot", help="Write a PNG of nDCG@10 against --plot-x."),
-        plot_x: str = typer.Option("sparsity", "--plot-x", help="Plot x axis: sparsity, latency or flops."),
+        keep_identical_ids: bool = typer.Option(False, "--keep-identical-ids", metavar="", help="Keep such hits on ArguAna and Quora too."),
+        warmup_queries: int = typer.Option(10, "--warmup-queries", min=0, metavar="N", help="Untimed queries before the latency measurement."),
+        latency_queries: int = typer.Option(1000, "--latency-queries", min=1, metavar="N", help="At most this many queries are timed one by one."),
+        out: Path = typer.Option(None, "--out", "--output", "-o", metavar="DIR", help="Results folder: results.json, a TREC run per system, the indexes."),
+        plot: Path = typer.Option(None, "--plot", metavar="FILE", help="Write a PNG of nDCG@10 against --plot-x."),
+        plot_x: str = typer.Option("sparsity", "--plot-x", metavar="AXIS", help="Plot x axis: sparsity, latency or flops."),
         mode: str = mode_option(),
         knob: list[str] = knob_option(),
-        json_output: bool = typer.Option(False, "--json", help="Print JSON (every column)."),
+        json_output: bool = typer.Option(False, "--json", metavar="", help="Print JSON (every column)."),
     ) -> None:
         """Evaluate models (indexed on the fly) and indexes: nDCG/MRR/recall, sparsity, index size, latency."""
         from ..eval.suite import SuiteSettings
@@ -59,12 +60,14 @@ def register(app: typer.Typer) -> None:
         models, indexes = list(model or []), list(index or [])
         mode, knobs = search_settings(mode, knob)
         _check_options(models, indexes, data, (qrels, queries), plot_x)
+        if ignore_identical_ids and keep_identical_ids:
+            raise typer.BadParameter("give --ignore-identical-ids or --keep-identical-ids, not both", param_hint="--keep-identical-ids")
         _check_paths(qrels, queries, nano_dir, out, plot)
         settings = SuiteSettings(
             backends=list(dict.fromkeys(backend)),
             mode=mode,
             knobs=knobs,
-            ignore_identical_ids=ignore_identical_ids,
+            ignore_identical_ids=True if ignore_identical_ids else False if keep_identical_ids else None,
             build={"max_length": max_length, "batch_size": batch_size, "show_progress": not json_output},
             search={"k": k, "query_max_length": query_max_length, "warmup": warmup_queries, "latency_queries": latency_queries},
         )

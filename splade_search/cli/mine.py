@@ -18,22 +18,22 @@ def register(app: typer.Typer) -> None:
 
     @app.command("mine-negatives")
     def mine_negatives(
-        pairs: Path = typer.Argument(..., help="JSONL with query and positive columns (e.g. train_pairs.jsonl)."),
-        output: Path = typer.Option(..., "--out", "--output", "-o", help="JSONL to write: query, positive, negative_1..n, label."),
-        index: str = typer.Option(None, "--index", "-i", help="Mine from this existing index (it records its model)."),
-        corpus: str = typer.Option(None, "--corpus", help="Or index this corpus (BEIR folder, JSONL, ...) on the fly."),
-        model: str = typer.Option(None, "--model", "-m", help=f"Retriever model (default: the index's, else {DEFAULT_MODEL})."),
-        n_negatives: int = typer.Option(4, "--negatives", "-n", min=1, help="Negatives per query."),
-        depth: int = typer.Option(30, "--depth", **K_RANGE, help="Candidates retrieved per query to pick negatives from."),
-        skip_top: int = typer.Option(0, "--skip-top", min=0, help="Ignore the best N ranks (likely unjudged positives)."),
-        teacher: str = typer.Option(None, "--teacher", help="Teacher model (alias, folder or hub id); none: no labels."),
-        teacher_kind: str = typer.Option("sparse", "--teacher-kind", help="sparse, dense or cross-encoder."),
-        teacher_scale: float = typer.Option(1.0, "--teacher-scale", help="Multiply dense/cross-encoder scores."),
-        max_length: int = typer.Option(None, "--max-length", min=1, help="Truncate documents to N tokens (index and teacher)."),
-        max_rows: int = typer.Option(None, "--max-rows", min=1, help="Use only the first N pairs."),
-        query_column: str = typer.Option("query", "--query-column", help="Query column of the pairs file."),
-        positive_column: str = typer.Option("positive", "--positive-column", help="Positive column of the pairs file (or 'pos')."),
-        json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        pairs: Path = typer.Argument(..., metavar="PAIRS", help="JSONL with query and positive columns (e.g. train_pairs.jsonl)."),
+        output: Path = typer.Option(..., "--out", "--output", "-o", metavar="FILE", help="JSONL to write: query, positive, negative_1..n, label."),
+        index: str = typer.Option(None, "--index", "-i", metavar="PATH", help="Mine from this existing index (it records its model)."),
+        corpus: str = typer.Option(None, "--corpus", metavar="PATH", help="Or index this corpus (BEIR folder, JSONL, ...) on the fly."),
+        model: str = typer.Option(None, "--model", "-m", metavar="NAME", help=f"Retriever model (default: the index's, else {DEFAULT_MODEL})."),
+        n_negatives: int = typer.Option(4, "--negatives", "-n", min=1, metavar="N", help="Negatives per query."),
+        depth: int = typer.Option(30, "--depth", **K_RANGE, metavar="N", help="Candidates retrieved per query to pick negatives from."),
+        skip_top: int = typer.Option(0, "--skip-top", min=0, metavar="N", help="Ignore the best N ranks (likely unjudged positives)."),
+        teacher: str = typer.Option(None, "--teacher", metavar="NAME", help="Teacher model (alias, folder or hub id); none: no labels."),
+        teacher_kind: str = typer.Option("sparse", "--teacher-kind", metavar="KIND", help="sparse, dense or cross-encoder."),
+        teacher_scale: float = typer.Option(1.0, "--teacher-scale", metavar="NUM", help="Multiply dense/cross-encoder scores."),
+        max_length: int = typer.Option(None, "--max-length", min=1, metavar="N", help="Truncate documents to N tokens (index and teacher)."),
+        max_rows: int = typer.Option(None, "--max-rows", min=1, metavar="N", help="Use only the first N pairs."),
+        query_column: str = typer.Option("query", "--query-column", metavar="NAME", help="Query column of the pairs file."),
+        positive_column: str = typer.Option("positive", "--positive-column", metavar="NAME", help="Positive column of the pairs file (or 'pos')."),
+        json_output: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     ) -> None:
         """Mine hard negatives from a sparse index and label them with teacher scores for distillation.
 

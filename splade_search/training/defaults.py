@@ -18,3 +18,6 @@ def regularizer_text(architecture: str = "splade") -> str:
     """``query 5e-5, document 3e-5``: the default weights of ``architecture``, for messages."""
     query, document = REGULARIZER_WEIGHTS[architecture]
     return f"query {query:g}, document {document:g}"
+
+DEFAULT_EVAL_STEPS = 100
+"""Steps between evaluations (and checkpoints) when neither ``eval_steps`` nor ``save_steps`` is given."""

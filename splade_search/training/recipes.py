@@ -14,7 +14,7 @@ from torch import nn
 
 from ..errors import InputError
 from .config import TrainConfig
-from .defaults import REGULARIZER_WEIGHTS
+from .defaults import DEFAULT_EVAL_STEPS, REGULARIZER_WEIGHTS
 
 # (query weight, document weight) defaults per architecture
 
@@ -143,7 +143,7 @@ def training_arguments(config: TrainConfig, columns: list[str], has_router: bool
     """SparseEncoderTrainingArguments for the run (``config.extra`` may add any other argument)."""
     from .args import SparseEncoderTrainingArguments
 
-    eval_steps = config.eval_steps or config.save_steps or 100
+    eval_steps = config.eval_steps or config.save_steps or DEFAULT_EVAL_STEPS
     settings: dict[str, Any] = {
         "output_dir": config.output,
         "learning_rate": config.learning_rate,
