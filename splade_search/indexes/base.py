@@ -337,7 +337,7 @@ class SparseIndex(ABC):
 
         Raises `InputError` for a mode or knob the backend does not offer.
         """
-        self._mode_scorer(mode, dict(knobs or {}))
+        self._mode_scorer(mode, _knob_dict(knobs))
 
     def _mode_scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
         """The top-k function of ``mode``, after the backend's one settings check."""
@@ -386,9 +386,14 @@ def check_search_settings(backend: str, mode: str, knobs: Mapping[str, Any] | No
     """Raise `InputError` unless a ``backend`` index offers search ``mode`` with ``knobs`` (no index needed)."""
     if backend not in BACKENDS:
         raise InputError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    _backend_class(backend).check_search_settings(mode, _knob_dict(knobs))
+
+
+def _knob_dict(knobs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``knobs`` as a dict; `InputError` unless a mapping of names to values (or ``None``)."""
     if knobs is not None and (not isinstance(knobs, Mapping) or not all(isinstance(name, str) for name in knobs)):
         raise InputError(f"search knobs must be a mapping of names to values, got {knobs!r}")
-    _backend_class(backend).check_search_settings(mode, dict(knobs or {}))
+    return dict(knobs or {})
 
 
 def _passage_map(folder: Path, manifest: dict[str, Any], rows: int) -> PassageMap | None:

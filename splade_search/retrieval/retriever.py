@@ -38,8 +38,8 @@ class SparseRetriever(Retriever):
             raise IndexMismatchError(
                 f"the index was built for {index.metadata.get('similarity')!r} scores but the model uses {self.space!r}"
             )
+        index.prepare(mode, knobs)
         self._mode, self._knobs = mode, dict(knobs or {})
-        index.prepare(self._mode, self._knobs)
 
     @property
     def mode(self) -> str:

@@ -125,7 +125,7 @@ DERIVED_DEFAULTS = {"eval_steps": str(DEFAULT_EVAL_STEPS), "save_steps": "the ev
 
 
 def default_words(name: str) -> str | None:
-    """The default of setting ``name`` as a help text says it (``"256"``, ``"5e-05; 0 for inference-free"``);
+    """The default of setting ``name`` as a help text says it (``"256"``, ``"2e-05; 4e-05 for csr"``);
     ``None`` when it has none to state."""
     if name in PER_ARCHITECTURE:
         values = PER_ARCHITECTURE[name]
