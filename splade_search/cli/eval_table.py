@@ -73,7 +73,7 @@ def eval_table(results: Sequence[Any], k: int, width: int) -> Table:
             used += needed
     shown = [c for c in metrics if c in chosen]
     title = f"{TITLE} ({', '.join(dict.fromkeys(shared))})" if shared else TITLE
-    table = Table("system", *varying, *(_header(c, k) for c in shown), title=title)
+    table = Table("system", *varying, *(_header(c, k) for c in shown), title=title, caption_justify="left")
     for i in range(len(results)):
         row = [system_cells[i], *(values[i] for values in varying.values())]
         table.add_row(*row, *(cells[c.header][i] for c in shown))
