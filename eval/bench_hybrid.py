@@ -4,7 +4,7 @@ Systems: splade-tiny (csr index), MiniLM dense (faiss exact; HNSW recall reporte
 `HybridRetriever` fusions of them (RRF k=60; weighted min-max and z-score, equal weights), every
 leg asked for its top 100. Each leg is searched once; the hybrids fuse those same hits through the
 real `HybridRetriever` (legs replayed by `Replay`). ArguAna drops each query's own document from
-its hits, the project's BEIR rule (``SELF_HIT_DATASETS`` of the eval CLI), searching one deeper.
+its hits, the project's BEIR rule (`splade_search.eval.suite.ignores_self_hits`), searching one deeper.
 
 BM25: ``splade_search.bm25`` when it exists, else bm25s (k1=0.9, b=0.4, Lucene IDF, English
 stopwords, Snowball stemmer) as a stand-in, said in the output.
@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from splade_search.cli.eval import SELF_HIT_DATASETS  # noqa: E402
+from splade_search.eval.suite import ignores_self_hits  # noqa: E402
 from splade_search.data import load_beir  # noqa: E402
 from splade_search.eval.metrics import evaluate_run  # noqa: E402
 from splade_search.retrieval.hits import Hit, Retriever  # noqa: E402
@@ -135,7 +135,7 @@ def bench(name: str, rerank: bool, rerank_depth: int) -> dict[str, Any]:
     data = load_beir(DATA / name, "test")
     qids = list(data.queries)
     texts = list(dict.fromkeys(data.queries[q] for q in qids))
-    self_hits = any(s in name for s in SELF_HIT_DATASETS)
+    self_hits = ignores_self_hits(name)
     depth = DEPTH + 1 if self_hits else DEPTH
     folder = WORK / name
     folder.mkdir(parents=True, exist_ok=True)

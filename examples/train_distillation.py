@@ -18,7 +18,7 @@ from splade_search import SparseEncoder
 from splade_search.data import read_corpus
 from splade_search.retrieval import document_text
 from splade_search.training import SparseEncoderTrainer, SparseEncoderTrainingArguments, SparseMarginMSELoss, SpladeLoss
-from splade_search.training.mining import load_teacher, mine_hard_negatives, read_pairs, retriever_for, score_rows
+from splade_search.retrieval.mining import load_teacher, mine_hard_negatives, read_pairs, retriever_for, score_rows
 
 from _pairs import example_parser  # examples/_pairs.py: --output/--max-steps
 

@@ -46,9 +46,9 @@ def run_of(query_ids: list[str], doc_ids: list[str], scores: np.ndarray, rows: n
 
 def self_hits(data: Any) -> bool:
     """Whether BEIR drops a hit whose id is the query's own (ArguAna, Quora), as `splade-search eval` does."""
-    from splade_search.cli.eval import SELF_HIT_DATASETS
+    from splade_search.eval.suite import ignores_self_hits
 
-    return any(name in (data.name or "").lower() for name in SELF_HIT_DATASETS)
+    return ignores_self_hits(data.name)
 
 
 def sparse_rows(autoencoder: Any, dense: torch.Tensor, k: int, space: str) -> Any:

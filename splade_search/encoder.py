@@ -14,9 +14,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import encoding
+from .errors import InputError
 from .fastpaths import static_query as fast_query
 from .hub import push_folder_to_hub, resolve_model_path
-from .model_folder import FolderConfig, load_modules, save_folder
+from .model_folder import FolderConfig, folder_versions, load_modules, save_folder
 from .modules import InputModule, Router, SparseAutoEncoder, SpladePooling
 from .modules.base import Module
 from .similarity import SimilarityFunction, similarity_functions
@@ -66,7 +67,7 @@ class SparseEncoder(nn.Sequential):
         config = FolderConfig()
         self.model_path: str | None = None
         if model_name_or_path is not None and modules is not None:
-            raise ValueError("pass either model_name_or_path or modules, not both")
+            raise InputError("pass either model_name_or_path or modules, not both")
         if model_name_or_path is not None:
             path = resolve_model_path(
                 model_name_or_path, revision=revision, token=token, cache_folder=cache_folder, local_files_only=local_files_only
@@ -83,13 +84,13 @@ class SparseEncoder(nn.Sequential):
         self.prompts.update(prompts or {})
         self.default_prompt_name = default_prompt_name if default_prompt_name is not None else config.default_prompt_name
         if self.default_prompt_name is not None and self.default_prompt_name not in self.prompts:
-            raise ValueError(f"default_prompt_name {self.default_prompt_name!r} is not in prompts {list(self.prompts)}")
+            raise InputError(f"default_prompt_name {self.default_prompt_name!r} is not in prompts {list(self.prompts)}")
         self._similarity_fn_name: SimilarityFunction | None = None
         chosen = similarity_fn_name if similarity_fn_name is not None else config.similarity_fn_name
         if chosen is not None:
             self.similarity_fn_name = chosen
         if max_active_dims is not None and max_active_dims <= 0:
-            raise ValueError(f"max_active_dims must be a positive integer, got {max_active_dims}")
+            raise InputError(f"max_active_dims must be a positive integer, got {max_active_dims}")
         self.max_active_dims = max_active_dims
         self.model_card_data = model_card_data
         self.to(device or default_device())
@@ -237,9 +238,9 @@ class SparseEncoder(nn.Sequential):
         allowed = self.get_model_kwargs()
         unknown = sorted(set(kwargs) - allowed)
         if unknown:
-            raise ValueError(f"encode() got unexpected keyword arguments {unknown}; this model accepts {sorted(allowed)}")
+            raise InputError(f"encode() got unexpected keyword arguments {unknown}; this model accepts {sorted(allowed)}")
         if batch_size <= 0:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+            raise InputError(f"batch_size must be positive, got {batch_size}")
         texts, single = encoding.as_text_batch(sentences)
         if not texts:
             return encoding.empty_result(convert_to_tensor, convert_to_sparse_tensor, save_to_cpu)
@@ -316,22 +317,22 @@ class SparseEncoder(nn.Sequential):
         a = embeddings_1.to_dense() if embeddings_1.is_sparse else embeddings_1
         b = embeddings_2.to_dense() if embeddings_2.is_sparse else embeddings_2
         if a.dim() != 1:
-            raise ValueError(f"the first embedding must be 1-D, got shape {tuple(a.shape)}")
+            raise InputError(f"the first embedding must be 1-D, got shape {tuple(a.shape)}")
         if a.shape[-1] != b.shape[-1]:
-            raise ValueError(f"dimension mismatch: {a.shape[-1]} vs {b.shape[-1]}")
+            raise InputError(f"dimension mismatch: {a.shape[-1]} vs {b.shape[-1]}")
         product = a * b
         return product.clamp(min=0).to_sparse()
 
     def decode(self, embeddings: torch.Tensor, top_k: int | None = None) -> list[tuple[str, float]] | list[list[tuple[str, float]]]:
         """Tokens and weights of each embedding, heaviest first (``top_k`` of them if given)."""
         if top_k is not None and (not isinstance(top_k, int) or top_k <= 0):
-            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
+            raise InputError(f"top_k must be a positive integer or None, got {top_k!r}")
         if not isinstance(embeddings, torch.Tensor):
-            raise TypeError(f"decode expects a torch.Tensor, got {type(embeddings).__name__}")
+            raise InputError(f"decode expects a torch.Tensor, got {type(embeddings).__name__}")
         if embeddings.dim() not in (1, 2):
-            raise ValueError(f"decode expects a 1-D or 2-D tensor, got {embeddings.dim()} dimensions")
+            raise InputError(f"decode expects a 1-D or 2-D tensor, got {embeddings.dim()} dimensions")
         if self._find(SparseAutoEncoder) is not None:
-            raise ValueError("decode needs vocabulary-sized embeddings; CSR latents have no tokens")
+            raise InputError("decode needs vocabulary-sized embeddings; CSR latents have no tokens")
         dense = (embeddings.to_dense() if embeddings.is_sparse else embeddings).detach().cpu()
         rows = dense.unsqueeze(0) if dense.dim() == 1 else dense
         decoded = []
@@ -353,18 +354,8 @@ class SparseEncoder(nn.Sequential):
         safe_serialization: bool = True,
     ) -> None:
         """Write the model folder (sentence-transformers v5 layout) atomically."""
-        import transformers
-
-        from . import __version__
-
-        versions = {
-            "sentence_transformers": "5.1.0",
-            "splade_search": __version__,
-            "transformers": transformers.__version__,
-            "pytorch": torch.__version__,
-        }
         config = FolderConfig(self.prompts, self.default_prompt_name, self.similarity_fn_name)
-        save_folder(list(self), path, config, versions, safe_serialization)
+        save_folder(list(self), path, config, folder_versions(), safe_serialization)
         if create_model_card:
             from .model_card import write_model_card
 

@@ -23,6 +23,8 @@ from .modules.untrusted import inside_folder
 
 MODULES_FILE = "modules.json"
 ST_CONFIG_FILE = "config_sentence_transformers.json"
+ST_LAYOUT_VERSION = "5.1.0"
+"""The sentence-transformers version whose folder layout `save_folder` writes (recorded in `ST_CONFIG_FILE`)."""
 
 
 @dataclass
@@ -38,6 +40,21 @@ class FolderConfig:
 def module_folder(idx: int, module: Module) -> str:
     """Relative folder of the module at position ``idx``: the root for the first input module."""
     return "" if idx == 0 and module.save_in_root else f"{idx}_{type(module).__name__}"
+
+
+def folder_versions() -> dict[str, str]:
+    """The versions a saved folder records: the sentence-transformers layout, this package, transformers, torch."""
+    import torch
+    import transformers
+
+    from . import __version__
+
+    return {
+        "sentence_transformers": ST_LAYOUT_VERSION,
+        "splade_search": __version__,
+        "transformers": transformers.__version__,
+        "pytorch": torch.__version__,
+    }
 
 
 def save_folder(modules: list[Module], path: str, config: FolderConfig, versions: dict[str, str], safe_serialization: bool = True) -> None:

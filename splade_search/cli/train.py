@@ -67,81 +67,69 @@ def _print_summary(summary: Any) -> None:
         console.print(f"model saved to {summary.output}")
 
 
+METAVARS = {int: "N", float: "NUM", bool: ""}
+"""Short value names keep the option names whole in an 80-column help."""
+
+
+def _setting(name: str, text: str, *names: str, **bounds: Any) -> Any:
+    """A flag for training setting ``name`` (unset: ``None``, the config file or default decides), its help
+    ending in the default that `TrainConfig` holds."""
+    from ..training.config import default_words, setting_type
+
+    default = default_words(name)
+    help_text = f"{text} (default: {default})." if default else f"{text}."
+    bounds.setdefault("metavar", METAVARS.get(setting_type(name), "TEXT"))
+    return typer.Option(None, *(names or (f"--{name.replace('_', '-')}",)), help=help_text, **bounds)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``train`` verb to ``app``."""
 
     @app.command()
     def train(
-        config: Path = typer.Option(
-            None, "--config", "-c", help="YAML/JSON file with any of these settings (flags win)."
-        ),
-        train_data: str = typer.Option(
-            None, "--train-data", "-d", help="Training rows: .jsonl/.csv/.tsv/.parquet file or hub dataset id."
-        ),
-        model: str = typer.Option(
-            None,
-            "--model",
-            "-m",
-            help="Base model: folder, hub id or alias (default splade-tiny; minilm for csr).",
-        ),
-        architecture: str = typer.Option(None, help="splade, inference-free or csr (default splade)."),
-        output: str = typer.Option(
-            None,
-            "--output",
-            "-o",
-            help="Folder for checkpoints and the final model (default models/splade-search-model).",
-        ),
-        columns: str = typer.Option(None, help="Input columns in order, comma separated; the first is the query."),
-        label_column: str = typer.Option(None, help="Column with labels/scores (renamed to 'label')."),
-        train_split: str = typer.Option(None, help="Split of a hub dataset (default train)."),
-        train_config: str = typer.Option(None, help="Configuration of a hub dataset."),
-        max_rows: int = typer.Option(None, min=1, help="Use only the first N rows."),
-        loss: str = typer.Option(
-            None, help="mnrl, margin-mse, distill-kl, mse, cosent, angle, cosine or triplet (default mnrl)."
-        ),
-        query_weight: float = typer.Option(None, help="Query FLOPS weight (default 5e-5; 0 for inference-free)."),
-        document_weight: float = typer.Option(
-            None, help="Document FLOPS weight (default 3e-5; 3e-4 for inference-free)."
-        ),
-        cached_mini_batch_size: int = typer.Option(None, min=1, help="Use CachedSpladeLoss with mini-batches of this size."),
-        idf_json: str = typer.Option(
-            None, help="inference-free: initial query weights from an idf.json (default: corpus IDF)."
-        ),
-        static_lr: float = typer.Option(
-            None, help="inference-free: learning rate of the query weights (default 1e-3)."
-        ),
-        csr_k: int = typer.Option(None, min=1, help="csr: active latents per embedding (default: the base model's k)."),
-        csr_k_aux: int = typer.Option(None, min=0, help="csr: latents of the auxiliary (dead-latent) loss."),
-        lr: float = typer.Option(None, help="Learning rate (default 2e-5; 4e-5 for csr)."),
-        batch_size: int = typer.Option(None, min=1, help="Rows per batch (default 16)."),
-        epochs: float = typer.Option(None, help="Training epochs (default 1)."),
-        max_steps: int = typer.Option(None, min=1, help="Stop after this many optimizer steps (overrides epochs)."),
-        max_length: int = typer.Option(
-            None, min=1, help="Truncate training texts to N tokens (default 256); the saved model keeps its own length."
-        ),
-        warmup: float = typer.Option(None, help="Learning-rate warm-up, steps or a ratio < 1 (default 0.1)."),
-        seed: int = typer.Option(None, min=0, help="Random seed (default 42)."),
-        batch_sampler: str = typer.Option(
-            None, help="batch_sampler, no_duplicates or group_by_label (default no_duplicates)."
-        ),
-        logging_steps: int = typer.Option(None, min=1, help="Print losses every N steps (default 10)."),
-        save_steps: int = typer.Option(None, min=1, help="Save a checkpoint every N steps (default eval steps or 100)."),
-        eval_data: str = typer.Option(None, help="BEIR folder to evaluate on (corpus.jsonl, queries.jsonl, qrels/)."),
-        eval_split: str = typer.Option(None, help="qrels split of the BEIR folder (default test)."),
-        eval_steps: int = typer.Option(None, min=1, help="Evaluate every N steps (default 100)."),
-        eval_max_queries: int = typer.Option(None, min=1, help="Evaluate on the first N queries only."),
-        fp16: bool = typer.Option(None, "--fp16/--no-fp16", help="Mixed precision (GPU)."),
-        bf16: bool = typer.Option(None, "--bf16/--no-bf16", help="bfloat16 mixed precision."),
-        resume: bool = typer.Option(
-            None, "--resume/--no-resume", help="Continue from the newest checkpoint in --output."
-        ),
-        json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON (no progress output)."),
+        ctx: typer.Context,
+        config: Path = typer.Option(None, "--config", "-c", help="YAML/JSON file with any of these settings (flags win)."),
+        train_data: str = _setting("train_data", "Training rows: .jsonl/.csv/.tsv/.parquet file or hub dataset id", "--train-data", "-d"),
+        model: str = _setting("model", "Base model: folder, hub id or alias", "--model", "-m"),
+        architecture: str = _setting("architecture", "splade, inference-free or csr"),
+        output: str = _setting("output", "Folder for checkpoints and the final model", "--out", "--output", "-o"),
+        columns: str = _setting("columns", "Input columns in order, comma separated; the first is the query"),
+        label_column: str = _setting("label_column", "Column with labels/scores (renamed to 'label')"),
+        train_split: str = _setting("train_split", "Split of a hub dataset"),
+        train_config: str = _setting("train_config", "Configuration of a hub dataset"),
+        max_rows: int = _setting("max_rows", "Use only the first N rows", min=1),
+        loss: str = _setting("loss", "mnrl, margin-mse, distill-kl, mse, cosent, angle, cosine or triplet"),
+        query_weight: float = _setting("query_weight", "Query FLOPS regularizer weight"),
+        document_weight: float = _setting("document_weight", "Document FLOPS regularizer weight"),
+        cached_mini_batch_size: int = _setting("cached_mini_batch_size", "Use CachedSpladeLoss with mini-batches of this size", min=1),
+        idf_json: str = _setting("idf_json", "inference-free: initial query weights from an idf.json (default: corpus IDF)"),
+        static_lr: float = _setting("static_lr", "inference-free: learning rate of the query weights"),
+        csr_k: int = _setting("csr_k", "csr: active latents per embedding (default: the base model's k)", min=1),
+        csr_k_aux: int = _setting("csr_k_aux", "csr: latents of the auxiliary (dead-latent) loss", min=0),
+        lr: float = _setting("lr", "Learning rate"),
+        batch_size: int = _setting("batch_size", "Rows per batch", min=1),
+        epochs: float = _setting("epochs", "Training epochs"),
+        max_steps: int = _setting("max_steps", "Stop after this many optimizer steps (overrides epochs)", min=1),
+        max_length: int = _setting("max_length", "Truncate training texts to N tokens; the saved model keeps its own length", min=1),
+        warmup: float = _setting("warmup", "Learning-rate warm-up, steps or a ratio < 1"),
+        seed: int = _setting("seed", "Random seed", min=0),
+        batch_sampler: str = _setting("batch_sampler", "batch_sampler, no_duplicates or group_by_label"),
+        logging_steps: int = _setting("logging_steps", "Print losses every N steps", min=1),
+        save_steps: int = _setting("save_steps", "Save a checkpoint every N steps", min=1),
+        eval_data: str = _setting("eval_data", "BEIR folder to evaluate on (corpus.jsonl, queries.jsonl, qrels/)"),
+        eval_split: str = _setting("eval_split", "qrels split of the BEIR folder"),
+        eval_steps: int = _setting("eval_steps", "Evaluate every N steps", min=1),
+        eval_max_queries: int = _setting("eval_max_queries", "Evaluate on the first N queries only", min=1),
+        fp16: bool = _setting("fp16", "Mixed precision (GPU)", "--fp16"),
+        bf16: bool = _setting("bf16", "bfloat16 mixed precision", "--bf16"),
+        resume: bool = _setting("resume", "Continue from the newest checkpoint in --out", "--resume"),
+        json_output: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON (no progress output)."),
     ) -> None:
         """Fine-tune a sparse encoder (SPLADE, inference-free SPLADE or CSR) on local or hub data.
 
         Ctrl-C saves a checkpoint after the current step; rerun with --resume to continue.
         """
-        flags = {key: value for key, value in locals().items() if key not in ("config", "json_output")}
+        flags = {name: value for name, value in ctx.params.items() if name not in ("config", "json_output")}
         check_input_file(config, "--config")
         with user_errors():
             from ..training.config import build_config, read_config_file

@@ -253,9 +253,7 @@ class SparseIndex(ABC):
         matrix = self._query_matrix(queries)
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
             raise InputError(f"k must be a positive integer, got {k!r}")
-        if mode not in SEARCH_MODES:
-            raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
-        scorer = self._scorer(mode, knobs)
+        scorer = self._mode_scorer(mode, knobs)
         allowed = self._check_allowed(allowed) if allowed is not None else None
         passing = self.filter_mask(filter)
         if passing is not None and self._passages is not None:
@@ -333,9 +331,21 @@ class SparseIndex(ABC):
         if knobs:
             raise InputError(f"search mode 'exact' takes no options, got {', '.join(sorted(knobs))}")
 
-    def _scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
-        """The top-k function of ``mode`` (backends with more modes than ``"exact"`` override this)."""
+    def prepare(self, mode: str = "exact", knobs: Mapping[str, Any] | None = None) -> None:
+        """Check that this index offers search ``mode`` with ``knobs``, and build now what the mode keeps in
+        memory (csr ``"pruned"``/``"approximate"`` structures) instead of on its first query.
+
+        Raises `InputError` for a mode or knob the backend does not offer.
+        """
+        self._mode_scorer(mode, _knob_dict(knobs))
+
+    def _mode_scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
+        """The top-k function of ``mode``, after the backend's one settings check."""
         self.check_search_settings(mode, knobs)
+        return self._scorer(mode, knobs)
+
+    def _scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
+        """The top-k function of checked settings (backends with more modes than ``"exact"`` override this)."""
         return self._top_k
 
     def _restricted(self, mode: str, scorer: TopK, allowed: np.ndarray) -> TopK:
@@ -376,9 +386,14 @@ def check_search_settings(backend: str, mode: str, knobs: Mapping[str, Any] | No
     """Raise `InputError` unless a ``backend`` index offers search ``mode`` with ``knobs`` (no index needed)."""
     if backend not in BACKENDS:
         raise InputError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    _backend_class(backend).check_search_settings(mode, _knob_dict(knobs))
+
+
+def _knob_dict(knobs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``knobs`` as a dict; `InputError` unless a mapping of names to values (or ``None``)."""
     if knobs is not None and (not isinstance(knobs, Mapping) or not all(isinstance(name, str) for name in knobs)):
         raise InputError(f"search knobs must be a mapping of names to values, got {knobs!r}")
-    _backend_class(backend).check_search_settings(mode, dict(knobs or {}))
+    return dict(knobs or {})
 
 
 def _passage_map(folder: Path, manifest: dict[str, Any], rows: int) -> PassageMap | None:

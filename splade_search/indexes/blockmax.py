@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..errors import InputError
 from .postings import Postings
 
 DEFAULT_BLOCK_SIZE = 128
@@ -39,7 +40,7 @@ class BlockMaxima(NamedTuple):
 def block_maxima(postings: Postings, n_docs: int, block_size: int = DEFAULT_BLOCK_SIZE) -> BlockMaxima:
     """The block maxima of ``postings`` (documents ``0 .. n_docs - 1``) for blocks of ``block_size``."""
     if block_size < 1:
-        raise ValueError(f"block_size must be positive, got {block_size}")
+        raise InputError(f"block_size must be positive, got {block_size}")
     indptr = np.asarray(postings.indptr, dtype=np.int64)
     n_blocks = max(1, -(-n_docs // block_size))
     blocks, maxima, starts = [], [], []

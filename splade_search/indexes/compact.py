@@ -127,7 +127,7 @@ def _gaps(docs: np.ndarray, starts: np.ndarray, a: int, b: int) -> np.ndarray:
     previous[starts[lo:hi] - a] = -1
     gaps = current - previous - 1
     if gaps.size and gaps.min() < 0:
-        raise ValueError("document numbers must ascend strictly within each term")
+        raise AssertionError("internal error: document numbers must ascend strictly within each term")  # the builder sorts them
     return gaps
 
 

@@ -10,7 +10,8 @@
 - ``"approximate"``: impact-ordered partial scoring then exact rescoring (`approximate`); knobs
   are the fields of `ApproximateSettings`. Its structure is built on first use per ``list_cut``.
 
-What a mode needs is computed from the postings on its first query and kept in memory: per-term
+What a mode needs is computed from the postings when the index is prepared for it (`SparseIndex.prepare`,
+which `SparseRetriever` calls) or else on its first query, and kept in memory: per-term
 maxima (numba path; ~0.2 s per 100 M postings), block maxima (numpy path; ~2.5 s and 0.4 GB per
 100 M postings), the approximate structure (two copies of the postings; ~15 s per 100 M).
 Whether numba is used is decided then too (see `fast`).
@@ -111,11 +112,11 @@ class SearchModes:
             terms = terms.astype(np.int64, copy=False)
             if not hasattr(scratch, "acc"):
                 scratch.acc = np.zeros(len(index), dtype=np.float32)
+                scratch.stats = np.zeros(4, dtype=np.int64)  # the kernel's counters, unread here; one per thread
             if negative or factors.min() < 0:
                 return kernels.dense_top_k(indptr, docs, stored, terms, factors, k, scratch.acc)
-            stats = np.zeros(4, dtype=np.int64)
             return kernels.maxscore_top_k(
-                indptr, docs, stored, maxima, terms, factors, k, max_scored, payback, stats, scratch.acc
+                indptr, docs, stored, maxima, terms, factors, k, max_scored, payback, scratch.stats, scratch.acc
             )
 
         return compiled

@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 
+from ..errors import InputError
 from .base import Module
 
 POOLING_MODES = ("mean", "cls", "max", "mean_sqrt_len_tokens", "lasttoken")
@@ -24,7 +25,7 @@ class Pooling(Module):
     def __init__(self, word_embedding_dimension: int, pooling_mode: str = "mean", include_prompt: bool = True) -> None:
         super().__init__()
         if pooling_mode not in POOLING_MODES:
-            raise ValueError(f"pooling_mode must be one of {list(POOLING_MODES)}, got {pooling_mode!r}")
+            raise InputError(f"pooling_mode must be one of {list(POOLING_MODES)}, got {pooling_mode!r}")
         self.word_embedding_dimension = word_embedding_dimension
         self.pooling_mode = pooling_mode
         self.include_prompt = include_prompt
@@ -67,7 +68,7 @@ class Pooling(Module):
         if mode is None:
             chosen = [m for m, key in _V5_KEYS.items() if config.get(key)]
             if config.get("pooling_mode_weightedmean_tokens"):
-                raise ValueError("weighted-mean pooling is not supported by splade-search")
+                raise InputError("weighted-mean pooling is not supported by splade-search")
             mode = chosen[0] if chosen else "mean"
         return cls(int(dim), pooling_mode=mode, include_prompt=config.get("include_prompt", True))
 

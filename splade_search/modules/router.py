@@ -33,14 +33,14 @@ class Router(InputModule):
     ) -> None:
         super().__init__()
         if not sub_modules:
-            raise ValueError("Router needs at least one route")
+            raise InputError("Router needs at least one route")
         for route, modules in sub_modules.items():
             if not modules:
-                raise ValueError(f"route {route!r} has no modules")
+                raise InputError(f"route {route!r} has no modules")
             if not isinstance(modules[0], InputModule):
-                raise ValueError(f"the first module of route {route!r} must tokenize text (an InputModule)")
+                raise InputError(f"the first module of route {route!r} must tokenize text (an InputModule)")
         if default_route is not None and default_route not in sub_modules:
-            raise ValueError(f"default_route {default_route!r} is not one of the routes {list(sub_modules)}")
+            raise InputError(f"default_route {default_route!r} is not one of the routes {list(sub_modules)}")
         self.sub_modules = nn.ModuleDict({route: nn.Sequential(*modules) for route, modules in sub_modules.items()})
         self.default_route = default_route
         self.allow_empty_key = allow_empty_key
@@ -65,9 +65,9 @@ class Router(InputModule):
         if task is not None and task in self.sub_modules:
             return task
         if task is not None and not self.allow_empty_key:
-            raise ValueError(f"no route for task {task!r}; routes are {self.routes}")
+            raise InputError(f"no route for task {task!r}; routes are {self.routes}")
         if self.default_route is None:
-            raise ValueError(
+            raise InputError(
                 f"no route for task {task!r} and no default_route; pass task= one of {self.routes} "
                 "(encode_query / encode_document do this for you)"
             )

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..errors import ModelFormatError
+from ..errors import InputError, ModelFormatError
 from .base import WEIGHTS_NAME, Module
 
 LN_EPS = 1e-5
@@ -40,9 +40,9 @@ class SparseAutoEncoder(Module):
     ) -> None:
         super().__init__()
         if not 0 < k <= hidden_dim:
-            raise ValueError(f"k must be in 1..hidden_dim ({hidden_dim}), got {k}")
+            raise InputError(f"k must be in 1..hidden_dim ({hidden_dim}), got {k}")
         if k_aux < 0:
-            raise ValueError(f"k_aux must be >= 0 (0 disables the auxiliary loss), got {k_aux}")
+            raise InputError(f"k_aux must be >= 0 (0 disables the auxiliary loss), got {k_aux}")
         self.input_dim = input_dim
         self.hidden_dim = hidden_dim
         self.k = k

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..errors import InputError
 from .base import Module
 from .splade_max import projected_max
 
@@ -40,11 +41,11 @@ class SpladePooling(Module):
     ) -> None:
         super().__init__()
         if pooling_strategy not in POOLING_STRATEGIES:
-            raise ValueError("pooling_strategy must be either 'max' or 'sum'")
+            raise InputError("pooling_strategy must be either 'max' or 'sum'")
         if activation_function not in ACTIVATIONS:
-            raise ValueError("activation_function must be either 'relu' or 'log1p_relu'")
+            raise InputError("activation_function must be either 'relu' or 'log1p_relu'")
         if chunk_size is not None and chunk_size <= 0:
-            raise ValueError(f"chunk_size must be a positive number of tokens, got {chunk_size}")
+            raise InputError(f"chunk_size must be a positive number of tokens, got {chunk_size}")
         self.pooling_strategy = pooling_strategy
         self.activation_function = activation_function
         self.word_embedding_dimension = word_embedding_dimension or embedding_dimension
@@ -129,6 +130,6 @@ class SpladePooling(Module):
 
 def _check_projection_dtype(value: str) -> str:
     if value not in PROJECTION_DTYPES:
-        raise ValueError(f"projection_dtype must be one of {', '.join(PROJECTION_DTYPES)}, got {value!r}")
+        raise InputError(f"projection_dtype must be one of {', '.join(PROJECTION_DTYPES)}, got {value!r}")
     return value
 

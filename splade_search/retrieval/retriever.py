@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import IndexMismatchError
-from ..indexes import SparseIndex, check_search_settings
+from ..indexes import SparseIndex
 from ..indexes.document_search import DocumentResult
 from ..passages.snippet import make_snippet
 from ..sparse import to_scipy_csr
@@ -23,9 +22,9 @@ class SparseRetriever(Retriever):
     """Encode queries with ``model`` and search ``index`` in one search mode; safe to call from several threads.
 
     ``mode`` and ``knobs`` are the search settings of `SparseIndex.search` (``"exact"``,
-    ``"pruned"`` or ``"approximate"``, and that mode's options). They are checked here, and
-    whatever the mode needs in memory is built here rather than on the first query; a mode or knob
-    the index does not offer raises `InputError`.
+    ``"pruned"`` or ``"approximate"``, and that mode's options). The index checks them and builds
+    what the mode needs in memory here (`SparseIndex.prepare`), not on the first query; a mode or
+    knob the index does not offer raises `InputError`.
     """
 
     name = "sparse"
@@ -39,9 +38,8 @@ class SparseRetriever(Retriever):
             raise IndexMismatchError(
                 f"the index was built for {index.metadata.get('similarity')!r} scores but the model uses {self.space!r}"
             )
-        check_search_settings(index.backend, mode, knobs)
+        index.prepare(mode, knobs)
         self._mode, self._knobs = mode, dict(knobs or {})
-        self.search_vectors(sp.csr_matrix((0, len(index.vocab)), dtype=np.float32))  # builds what the mode needs now
 
     @property
     def mode(self) -> str:

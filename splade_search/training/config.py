@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ..data._io import read_utf8
 from ..errors import InputError
+from .defaults import DEFAULT_EVAL_STEPS, DEFAULT_MODELS, LEARNING_RATES, REGULARIZER_WEIGHTS
 
 ARCHITECTURES = ("splade", "inference-free", "csr")
-DEFAULT_MODELS = {"splade": "splade-tiny", "inference-free": "splade-tiny", "csr": "minilm"}
 LOSSES = ("mnrl", "margin-mse", "distill-kl", "mse", "cosent", "angle", "cosine", "triplet")
 
 WHOLE_NUMBERS = {
@@ -106,11 +106,46 @@ class TrainConfig:
 
     @property
     def learning_rate(self) -> float:
-        """The base learning rate: ``lr``, else 4e-5 for CSR and 2e-5 otherwise."""
-        return self.lr if self.lr is not None else (4e-5 if self.architecture == "csr" else 2e-5)
+        """The base learning rate: ``lr``, else the architecture's default (`defaults.LEARNING_RATES`)."""
+        return self.lr if self.lr is not None else LEARNING_RATES[self.architecture]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+PER_ARCHITECTURE = {
+    "model": DEFAULT_MODELS,
+    "lr": LEARNING_RATES,
+    "query_weight": {name: weights[0] for name, weights in REGULARIZER_WEIGHTS.items()},
+    "document_weight": {name: weights[1] for name, weights in REGULARIZER_WEIGHTS.items()},
+}
+"""Settings whose default depends on the architecture (``None`` in `TrainConfig` until one is chosen)."""
+DERIVED_DEFAULTS = {"eval_steps": str(DEFAULT_EVAL_STEPS), "save_steps": "the eval steps"}
+"""Settings left ``None`` in `TrainConfig` whose value is derived at training time, in words."""
+
+
+def default_words(name: str) -> str | None:
+    """The default of setting ``name`` as a help text says it (``"256"``, ``"2e-05; 4e-05 for csr"``);
+    ``None`` when it has none to state."""
+    if name in PER_ARCHITECTURE:
+        values = PER_ARCHITECTURE[name]
+        base = values[ARCHITECTURES[0]]
+        others = [f"{_word(value)} for {arch}" for arch, value in values.items() if value != base]
+        return "; ".join([_word(base), *others])
+    if name in DERIVED_DEFAULTS:
+        return DERIVED_DEFAULTS[name]
+    default = next(f.default for f in fields(TrainConfig) if f.name == name)
+    return None if default in (None, MISSING) or isinstance(default, bool) else _word(default)
+
+
+def setting_type(name: str) -> type:
+    """The value type of setting ``name``: int, float, bool or str (lists and paths count as str)."""
+    annotation = str(next(f.type for f in fields(TrainConfig) if f.name == name))
+    return next((kind for kind in (bool, int, float) if annotation.startswith(kind.__name__)), str)
+
+
+def _word(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _check_numbers(config: TrainConfig) -> None:

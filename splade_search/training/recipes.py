@@ -14,9 +14,9 @@ from torch import nn
 
 from ..errors import InputError
 from .config import TrainConfig
+from .defaults import DEFAULT_EVAL_STEPS, REGULARIZER_WEIGHTS
 
 # (query weight, document weight) defaults per architecture
-REGULARIZER_DEFAULTS = {"splade": (5e-5, 3e-5), "inference-free": (0.0, 3e-4)}
 
 
 def corpus_idf(tokenizer: Any, documents: list[str], vocab_size: int) -> torch.Tensor:
@@ -130,7 +130,7 @@ def build_loss(config: TrainConfig, model: nn.Module) -> nn.Module:
         return base
     if config.architecture == "csr":
         return losses.CSRLoss(model, loss=base, beta=config.csr_beta, gamma=config.csr_gamma)
-    query_default, document_default = REGULARIZER_DEFAULTS[config.architecture]
+    query_default, document_default = REGULARIZER_WEIGHTS[config.architecture]
     document_weight = document_default if config.document_weight is None else config.document_weight
     query_weight = query_default if config.query_weight is None else config.query_weight
     weights = {"document_regularizer_weight": document_weight, "query_regularizer_weight": query_weight}
@@ -143,7 +143,7 @@ def training_arguments(config: TrainConfig, columns: list[str], has_router: bool
     """SparseEncoderTrainingArguments for the run (``config.extra`` may add any other argument)."""
     from .args import SparseEncoderTrainingArguments
 
-    eval_steps = config.eval_steps or config.save_steps or 100
+    eval_steps = config.eval_steps or config.save_steps or DEFAULT_EVAL_STEPS
     settings: dict[str, Any] = {
         "output_dir": config.output,
         "learning_rate": config.learning_rate,

@@ -32,6 +32,7 @@ from transformers import Trainer
 from transformers.trainer_utils import get_last_checkpoint
 
 from ..errors import InputError, TrainingError
+from ..hub import DEFAULT_MODEL
 from .args import SparseEncoderTrainingArguments
 from .callbacks import SpladeRegularizerWeightSchedulerCallback
 from .collator import SparseEncoderDataCollator
@@ -53,7 +54,7 @@ class SparseEncoderTrainer(Trainer):
     ``train_dataset``/``eval_dataset``: a Dataset, a DatasetDict or a dict of Datasets (each batch then
     comes from one dataset). Columns: ``label``/``score`` are the labels, the others the inputs in
     order. ``loss``: a loss module, a ``{dataset: loss}`` dict, or a ``f(model)`` factory; by default
-    SpladeLoss(SparseMultipleNegativesRankingLoss, query 5e-5, document 3e-5), or CSRLoss for a model
+    SpladeLoss(SparseMultipleNegativesRankingLoss) with `defaults.REGULARIZER_WEIGHTS`, or CSRLoss for a model
     ending in a SparseAutoEncoder. ``evaluator``: a callable ``evaluator(model, output_path, epoch,
     steps) -> dict`` or a list of them, run at ``eval_strategy``.
     """
@@ -72,7 +73,7 @@ class SparseEncoderTrainer(Trainer):
         **kwargs: Any,
     ) -> None:
         if model is None:
-            raise InputError("SparseEncoderTrainer needs a model, e.g. SparseEncoder('splade-tiny')")
+            raise InputError(f"SparseEncoderTrainer needs a model, e.g. SparseEncoder({DEFAULT_MODEL!r})")
         args = args if args is not None else SparseEncoderTrainingArguments(output_dir="trainer_output")
         if not isinstance(args, SparseEncoderTrainingArguments):
             raise InputError(f"args must be SparseEncoderTrainingArguments, got {type(args).__name__}")
@@ -121,18 +122,21 @@ class SparseEncoderTrainer(Trainer):
 
     # ----- losses --------------------------------------------------------------------------------
     def get_default_loss(self, model: nn.Module) -> nn.Module:
-        """SpladeLoss(SparseMNRL, query 5e-5, document 3e-5); CSRLoss for CSR models."""
+        """SpladeLoss(SparseMNRL) with the default regularizer weights (`defaults.REGULARIZER_WEIGHTS`); CSRLoss for CSR models."""
         from ..modules import SparseAutoEncoder
 
         if any(isinstance(m, SparseAutoEncoder) for m in model.modules()):
             logger.info("no loss given: training the CSR model with CSRLoss(SparseMultipleNegativesRankingLoss)")
             return CSRLoss(model)
-        logger.info("no loss given: using SpladeLoss(SparseMultipleNegativesRankingLoss, query 5e-5, document 3e-5)")
+        from .defaults import REGULARIZER_WEIGHTS, regularizer_text
+
+        logger.info("no loss given: using SpladeLoss(SparseMultipleNegativesRankingLoss, %s)", regularizer_text())
+        query_weight, document_weight = REGULARIZER_WEIGHTS["splade"]
         return SpladeLoss(
             model,
             SparseMultipleNegativesRankingLoss(model),
-            document_regularizer_weight=3e-5,
-            query_regularizer_weight=5e-5,
+            document_regularizer_weight=document_weight,
+            query_regularizer_weight=query_weight,
         )
 
     def prepare_loss(self, loss: Any, model: nn.Module) -> nn.Module | dict[str, nn.Module]:

@@ -17,7 +17,7 @@ def beir_copy(tmp_path) -> Path:
 
 
 def test_table_has_quality_sparsity_size_and_latency(tiny_mlm_dir) -> None:
-    result = invoke("eval", "--model", tiny_mlm_dir, "--data", BEIR_TINY, "-k", "10", "--warmup", "1")
+    result = invoke("eval", "--model", tiny_mlm_dir, "--data", BEIR_TINY, "-k", "10", "--warmup-queries", "1")
     assert result.exit_code == 0, result.output
     for column in ("nDCG@10", "MRR@10", "R@10", "q dims", "d dims", "FLOPs", "size MB", "docs/s", "p50 ms", "p99 ms", "QPS"):
         assert column in result.output, column
@@ -45,7 +45,7 @@ def test_json_with_two_models_and_two_outputs(tiny_mlm_dir, tmp_path) -> None:
 
 
 def test_several_models_print_one_table(tiny_mlm_dir) -> None:
-    result = invoke("eval", "-m", tiny_mlm_dir, "-m", "splade-tiny", "--data", BEIR_TINY, "--max-length", "32", "--warmup", "0")
+    result = invoke("eval", "-m", tiny_mlm_dir, "-m", "splade-tiny", "--data", BEIR_TINY, "--max-length", "32", "--warmup-queries", "0")
     assert result.exit_code == 0, result.output
     assert result.output.count("splade-search eval") == 1
     assert "splade-tiny" in result.output and Path(tiny_mlm_dir).name[:8] in result.output
@@ -119,14 +119,14 @@ def test_option_errors(args, message) -> None:
 @pytest.mark.lucene
 def test_csr_and_lucene_backends_in_one_table(tiny_mlm_dir) -> None:
     pytest.importorskip("pyserini")
-    payload = json_output(invoke("eval", "-m", tiny_mlm_dir, "--data", BEIR_TINY, "-b", "csr", "-b", "lucene", "--warmup", "0", "--json"))
+    payload = json_output(invoke("eval", "-m", tiny_mlm_dir, "--data", BEIR_TINY, "-b", "csr", "-b", "lucene", "--warmup-queries", "0", "--json"))
     assert [r["backend"] for r in payload["results"]] == ["csr", "lucene"]
     assert payload["results"][1]["sparsity"]["avg_flops"] is None  # per-term counts are read from csr indexes only
     assert payload["results"][1]["index"]["postings"] > 0
 
 
 def test_fast_projection_evaluates_close_to_exact() -> None:
-    args = ("eval", "--model", "splade-tiny", "--data", BEIR_TINY, "--max-length", "64", "--warmup", "0", "--json")
+    args = ("eval", "--model", "splade-tiny", "--data", BEIR_TINY, "--max-length", "64", "--warmup-queries", "0", "--json")
     exact = json_output(invoke(*args))["results"][0]
     fast = json_output(invoke(*args, "--fast"))["results"][0]
     assert fast["metrics"]["ndcg@10"] == pytest.approx(exact["metrics"]["ndcg@10"], abs=0.05)

@@ -69,7 +69,7 @@ def test_query_setting_errors(docs_index, args, message) -> None:
 
 
 def test_eval_approximate_reports_recall_against_exact(tiny_mlm_dir) -> None:
-    args = ("eval", "--model", tiny_mlm_dir, "--data", BEIR_TINY, "-k", "10", "--warmup", "0")
+    args = ("eval", "--model", tiny_mlm_dir, "--data", BEIR_TINY, "-k", "10", "--warmup-queries", "0")
     payload = json_output(invoke(*args, "--mode", "approximate", "--knob", "budget=0.05", "--json"))
     result = payload["results"][0]
     assert result["search_mode"] == "approximate" and result["search_knobs"] == {"budget": 0.05}
@@ -79,7 +79,7 @@ def test_eval_approximate_reports_recall_against_exact(tiny_mlm_dir) -> None:
 
 
 def test_eval_table_shows_the_mode_and_the_comparison(tiny_mlm_dir) -> None:
-    args = ("eval", "--model", tiny_mlm_dir, "--data", BEIR_TINY, "-k", "10", "--warmup", "0")
+    args = ("eval", "--model", tiny_mlm_dir, "--data", BEIR_TINY, "-k", "10", "--warmup-queries", "0")
     pruned = invoke(*args, "--mode", "pruned", "--knob", "max_scored=1")
     assert pruned.exit_code == 0, pruned.output
     assert "vs exact@10" in pruned.output and "1.0000" in pruned.output and "pruned" in pruned.output

@@ -104,3 +104,33 @@ def test_lucene_refuses_other_modes_at_construction(splade_model, tmp_path) -> N
     assert SparseRetriever(splade_model, index).search("cat", k=2)
     with pytest.raises(InputError, match="offers search mode 'exact' only"):
         SparseRetriever(splade_model, index, mode="pruned")
+
+
+@pytest.mark.parametrize(("mode", "knobs"), [("pruned", {"max_scored": 1}), ("approximate", {"budget": 0.5})])
+def test_retriever_prepares_its_mode_by_name_not_by_a_search(splade_model, index, monkeypatch, mode, knobs) -> None:
+    def no_search(*args, **kwargs):
+        raise AssertionError("constructing a retriever must not search")
+
+    monkeypatch.setattr(type(index), "search", no_search)
+    monkeypatch.setattr(type(index), "search_documents", no_search)
+    assert not index._modes._scorers
+    retriever = SparseRetriever(splade_model, index, mode=mode, knobs=knobs)
+    assert len(index._modes._scorers) == 1  # the mode's structures exist before the first query
+    assert retriever.mode == mode
+
+
+def test_prepare_checks_settings_and_a_search_checks_them_once(index, monkeypatch) -> None:
+    with pytest.raises(InputError, match="max_scored"):
+        index.prepare("pruned", {"max_scored": 2})
+    with pytest.raises(InputError, match="unknown search mode"):
+        index.prepare("fast")
+    calls = []
+    original = type(index).check_search_settings.__func__
+
+    def counting(cls, mode, knobs):
+        calls.append(mode)
+        return original(cls, mode, knobs)
+
+    monkeypatch.setattr(type(index), "check_search_settings", classmethod(counting))
+    vector = index.search(__import__("numpy").ones((1, len(index.vocab)), dtype="float32"), 3, mode="exact")
+    assert calls == ["exact"] and len(vector[0].ids) == 3

@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from splade_search.errors import InputError
-from splade_search.training import mining
+from splade_search.retrieval import mining
 
 TOPICS = "diabetes insulin cancer heart brain lung liver kidney virus infection".split()
 
@@ -93,7 +93,7 @@ def test_cli_writes_labelled_rows(tiny_mlm_dir, corpus_file, pairs_file, tmp_pat
     out = tmp_path / "mined.jsonl"
     result = CliRunner().invoke(app, [
         "mine-negatives", str(pairs_file), "-o", str(out), "--corpus", str(corpus_file), "--model", tiny_mlm_dir,
-        "-n", "2", "--top-k", "8", "--teacher", tiny_mlm_dir, "--json",
+        "-n", "2", "--depth", "8", "--teacher", tiny_mlm_dir, "--json",
     ])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]

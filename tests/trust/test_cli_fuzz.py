@@ -149,7 +149,7 @@ EVAL_CASES = [
     (["--max-length", "0"], "--max-length"),
     (["--query-max-length", "-3"], "--query-max-length"),
     (["--batch-size", "0"], "--batch-size"),
-    (["--warmup", "-1"], "--warmup"),
+    (["--warmup-queries", "-1"], "--warmup-queries"),
     (["--latency-queries", "0"], "--latency-queries"),
     (["--backend", "lucen"], "--backend"),
     (["--plot-x", "foo"], "--plot-x"),
@@ -169,14 +169,14 @@ EVAL_INDEX_CASES = [
 MINE = ["mine-negatives", "pairs.jsonl", "--output", "mined.jsonl", "--corpus", "corpus.jsonl", "--model", NO_MODEL]
 MINE_CASES = [
     (["--negatives", "0"], "--negatives"),
-    (["--top-k", "0"], "--top-k"),
+    (["--depth", "0"], "--depth"),
     (["--skip-top", "-1"], "--skip-top"),
-    (["--top-k", "3", "--skip-top", "3"], "--top-k"),
+    (["--depth", "3", "--skip-top", "3"], "--depth"),
     (["--max-length", "0"], "--max-length"),
     (["--max-rows", "0"], "--max-rows"),
     (["--teacher-kind", "foo", "--teacher", NO_MODEL], "--teacher-kind"),
     (["--teacher-scale", "nan", "--teacher", NO_MODEL], "--teacher-scale"),
-    (["--output", "folder"], "--output"),
+    (["--output", "folder"], "--out"),
     (["--index", "idx"], "--index"),
     (["--query-column", "nope"], "--query-column"),
 ]

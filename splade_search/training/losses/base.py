@@ -87,10 +87,13 @@ class SparseLoss(nn.Module):
         self.model = model
 
     def forward(self, features: list[dict[str, Any]], labels: torch.Tensor | None = None) -> torch.Tensor:
+        from ..defaults import REGULARIZER_WEIGHTS
+
         name = type(self).__name__
+        query, document = REGULARIZER_WEIGHTS["splade"]
         raise UnwrappedLossError(
             f"{name} should not be used alone. Use it with SpladeLoss or CSRLoss, e.g. "
-            f"SpladeLoss(model, loss={name}(model), document_regularizer_weight=3e-5, query_regularizer_weight=5e-5) "
+            f"SpladeLoss(model, loss={name}(model), document_regularizer_weight={document:g}, query_regularizer_weight={query:g}) "
             f"for SPLADE or CSRLoss(model, loss={name}(model)) for CSR."
         )
 

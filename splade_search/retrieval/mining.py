@@ -149,7 +149,8 @@ def retriever_for(
     """A SparseRetriever over an existing index, or over ``corpus_path`` indexed with ``model`` into ``workdir``."""
     from ..data import read_corpus
     from ..encoder import SparseEncoder
-    from ..retrieval import SparseRetriever, index_corpus
+    from .indexing import index_corpus
+    from .retriever import SparseRetriever
 
     if index_path is not None:
         return SparseRetriever.from_index(index_path, model=model)
