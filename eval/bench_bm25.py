@@ -33,7 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 
 from splade_search.bm25 import BM25Retriever
-from splade_search.cli.eval import _self_hits  # the rule `splade-search eval` applies (ArguAna, Quora)
+from splade_search.eval.suite import ignores_self_hits  # the rule `splade-search eval` applies (ArguAna, Quora)
 from splade_search.data import load_beir
 from splade_search.eval.index_eval import evaluate_retriever
 from splade_search.eval.latency import LatencyStats, time_each
@@ -57,7 +57,7 @@ def main() -> None:
     rows, notes = [], []
     for folder in args.data:
         data = load_beir(folder, "test")
-        ignore = _self_hits(None, data)
+        ignore = ignores_self_hits(data.name)
         queries = [data.queries[q] for q in data.queries][: args.latency_queries]
         systems = {}
         for implementation in ("lucene", "inprocess"):
@@ -95,10 +95,10 @@ def main() -> None:
 
 def splade_tiny(data: Any, path: Path, reuse: bool) -> tuple[Any, float]:
     """A SparseRetriever on splade-tiny's csr index of ``data`` (256 document / 64 query tokens)."""
-    from splade_search.cli.loading import load_encoder
+    from splade_search import SparseEncoder
     from splade_search.retrieval import SparseRetriever, index_corpus
 
-    model = load_encoder("splade-tiny")
+    model = SparseEncoder("splade-tiny")
     model.max_seq_length = 256
     if reuse and (path / "CURRENT").is_file():
         retriever = SparseRetriever.from_index(path, model)

@@ -6,8 +6,7 @@ leg asked for its top 100. Each leg is searched once; the hybrids fuse those sam
 real `HybridRetriever` (legs replayed by `Replay`). ArguAna drops each query's own document from
 its hits, the project's BEIR rule (`splade_search.eval.suite.ignores_self_hits`), searching one deeper.
 
-BM25: ``splade_search.bm25`` when it exists, else bm25s (k1=0.9, b=0.4, Lucene IDF, English
-stopwords, Snowball stemmer) as a stand-in, said in the output.
+BM25: ``splade_search.bm25``, in-process (Anserini's analyzer and scoring, k1=0.9, b=0.4; see eval/bm25.md).
 
 Rerank (``--rerank``): a bi-encoder rescoring (MiniLM) of the top ``--rerank-depth`` of BM25 and
 of splade-tiny on SciFact (no cross-encoder model is available offline).
@@ -56,41 +55,14 @@ class Replay(Retriever):
         return [self.hits[q][:k] for q in queries]
 
 
-class Bm25sRetriever(Retriever):
-    """bm25s as a stand-in for `splade_search.bm25` (Lucene variant, k1=0.9, b=0.4)."""
-
-    name = "bm25"
-
-    def __init__(self, corpus: dict[str, Any]) -> None:
-        import bm25s
-        import Stemmer
-
-        self.bm25s, self.stemmer = bm25s, Stemmer.Stemmer("english")
-        self.ids = list(corpus)
-        self.docs = list(corpus.values())
-        texts = [f"{d.title} {d.text}".strip() for d in corpus.values()]
-        self.model = bm25s.BM25(k1=0.9, b=0.4, method="lucene")
-        self.model.index(bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False), show_progress=False)
-
-    def search_batch(self, queries: list[str], k: int = 10) -> list[list[Hit]]:
-        tokens = self.bm25s.tokenize(queries, stopwords="en", stemmer=self.stemmer, show_progress=False)
-        docs, scores = self.model.retrieve(tokens, k=min(k, len(self.ids)), show_progress=False, n_threads=1)
-        return [
-            [
-                Hit(id=self.ids[d], score=float(s), rank=r, title=self.docs[d].title, text=self.docs[d].text)
-                for r, (d, s) in enumerate(zip(row_d.tolist(), row_s.tolist()), start=1)
-                if s > 0
-            ]
-            for row_d, row_s in zip(docs, scores)
-        ]
-
-
 def bm25_retriever(data: Any, folder: Path) -> tuple[Retriever, str]:
-    try:
-        from splade_search import bm25  # noqa: F401
-    except ImportError:
-        return Bm25sRetriever(data.corpus), "bm25s 0.3 stand-in (splade_search.bm25 not in main yet)"
-    raise SystemExit("splade_search.bm25 exists now: wire it in bm25_retriever()")
+    from splade_search.bm25 import BM25Retriever
+    from splade_search.indexes.generations import is_index
+
+    path = folder / "bm25"
+    if is_index(path):
+        return BM25Retriever.open(path, implementation="inprocess"), "bm25"
+    return BM25Retriever.build(data.corpus.values(), path, implementation="inprocess"), "bm25"
 
 
 def sparse_retriever(data: Any, folder: Path) -> Retriever:

@@ -11,7 +11,6 @@ import logging
 import os
 from typing import Any
 
-import torch
 from torch import nn
 
 from ..errors import InputError, ModelFormatError
