@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import encoding
+from . import backends, encoding
 from .fastpaths import static_query as fast_query
 from .hub import push_folder_to_hub, resolve_model_path
 from .model_folder import FolderConfig, load_modules, save_folder
@@ -44,6 +44,11 @@ class SparseEncoder(nn.Sequential):
     A model folder is untrusted: its configs never enable remote code (only ``trust_remote_code=True`` or
     the caller's ``model_kwargs`` do), its module paths must stay inside it and pickled weights are refused.
     A dense model folder loads with an untrained SparseAutoEncoder: see ``has_untrained_modules``.
+
+    ``backend`` runs the transformer bodies in ``"torch"`` (default), ``"onnx"`` (ONNX Runtime) or
+    ``"openvino"``, exported on first use; ``model_kwargs`` then also takes that backend's options
+    (``file_name``, ``export``, ``provider``, ... as in sentence-transformers; see
+    ``splade_search/backends``). Outputs match torch within the tolerance stated in ``backends/onnx.py``.
     """
 
     def __init__(
@@ -62,8 +67,11 @@ class SparseEncoder(nn.Sequential):
         max_active_dims: int | None = None,
         model_kwargs: dict[str, Any] | None = None,
         model_card_data: Any = None,
+        backend: str = "torch",
     ) -> None:
         config = FolderConfig()
+        backend = backends.check_backend(backend)
+        model_kwargs, backend_options = backends.split_model_kwargs(backend, model_kwargs)
         self.model_path: str | None = None
         if model_name_or_path is not None and modules is not None:
             raise ValueError("pass either model_name_or_path or modules, not both")
@@ -93,6 +101,9 @@ class SparseEncoder(nn.Sequential):
         self.max_active_dims = max_active_dims
         self.model_card_data = model_card_data
         self.to(device or default_device())
+        self.backend = backend
+        if backend != "torch":
+            backends.attach(self, backend, backend_options)
         if self.has_untrained_modules:
             warnings.warn(
                 f"{model_name_or_path} has no trained sparse head: its SparseAutoEncoder is freshly initialised "
@@ -199,6 +210,10 @@ class SparseEncoder(nn.Sequential):
     @property
     def truncate_dim(self) -> None:
         raise NotImplementedError("sparse embeddings cannot be truncated; use max_active_dims instead")
+
+    def get_backend(self) -> str:
+        """The backend the transformer bodies run on: ``torch``, ``onnx`` or ``openvino``."""
+        return self.backend
 
     def get_model_kwargs(self) -> set[str]:
         """Keyword arguments ``encode`` forwards to the modules."""
