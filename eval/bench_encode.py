@@ -25,21 +25,29 @@ ENGINES = ("sentence_transformers", "splade_search", "splade_search_fast")
 WORK = Path(__file__).resolve().parent / "_work"
 
 
+RANDOM_MODELS = ("distilbert-random", "bert-base-random")
+
+
 def model_folder(name: str) -> str:
-    """The folder of ``name``: ``splade-tiny``, ``distilbert-random`` (built on first use) or a path."""
+    """The folder of ``name``: ``splade-tiny``, a random MLM of ``RANDOM_MODELS`` (built on first use) or a path."""
     from splade_search.hub import resolve_model_path
 
-    if name != "distilbert-random":
+    if name not in RANDOM_MODELS:
         return str(resolve_model_path(name))
-    folder = WORK / "distilbert-random-mlm"
+    folder = WORK / f"{name}-mlm"
     if not (folder / "config.json").exists():
         import torch
-        from transformers import AutoTokenizer, DistilBertConfig, DistilBertForMaskedLM
+        from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, DistilBertConfig, DistilBertForMaskedLM
 
         tokenizer = AutoTokenizer.from_pretrained(str(resolve_model_path("splade-tiny")))
         torch.manual_seed(0)
-        config = DistilBertConfig(vocab_size=tokenizer.vocab_size, dim=768, hidden_dim=3072, n_layers=6, n_heads=12)
-        DistilBertForMaskedLM(config).save_pretrained(str(folder))
+        if name == "distilbert-random":
+            config = DistilBertConfig(vocab_size=tokenizer.vocab_size, dim=768, hidden_dim=3072, n_layers=6, n_heads=12)
+            model = DistilBertForMaskedLM(config)
+        else:  # the size of every BERT-base SPLADE checkpoint (naver/splade-*): 12 layers, hidden 768, vocab 30522
+            config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=768, intermediate_size=3072, num_hidden_layers=12)
+            model = BertForMaskedLM(config)
+        model.save_pretrained(str(folder))
         tokenizer.save_pretrained(str(folder))
     return str(folder)
 

@@ -14,6 +14,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import backends, encoding
+from .backends import pool as pool_encoding
 from .fastpaths import static_query as fast_query
 from .hub import push_folder_to_hub, resolve_model_path
 from .model_folder import FolderConfig, load_modules, save_folder
@@ -246,9 +247,15 @@ class SparseEncoder(nn.Sequential):
         save_to_cpu: bool = False,
         device: str | None = None,
         max_active_dims: int | None = None,
+        pool: dict[str, Any] | None = None,
+        chunk_size: int | None = None,
         **kwargs: Any,
     ) -> torch.Tensor | list[torch.Tensor]:
-        """Encode texts into sparse embeddings: a 1-D result for one string, 2-D for a list."""
+        """Encode texts into sparse embeddings: a 1-D result for one string, 2-D for a list.
+
+        ``pool`` (from ``start_multi_process_pool``) spreads whole batches over its worker processes,
+        ``chunk_size`` texts per task; the vectors are the same as without a pool.
+        """
         allowed = self.get_model_kwargs()
         unknown = sorted(set(kwargs) - allowed)
         if unknown:
@@ -262,6 +269,13 @@ class SparseEncoder(nn.Sequential):
         if text_prompt:
             texts = [text_prompt + t if isinstance(t, str) else (text_prompt + t[0], *t[1:]) for t in texts]
         max_active_dims = max_active_dims if max_active_dims is not None else self.max_active_dims
+        if pool is not None:
+            order = encoding.length_order(texts)
+            options = dict(kwargs, prompt="", max_active_dims=max_active_dims, show_progress_bar=False)
+            chunks = pool_encoding.encode(texts, pool, order, batch_size, chunk_size, options)
+            chunks = chunks if convert_to_sparse_tensor else [c.to_dense() for c in chunks]
+            result = encoding.assemble(chunks, order, convert_to_tensor, convert_to_sparse_tensor)
+            return encoding.first_row(result) if single else result
         forward_kwargs = dict(kwargs)
         if max_active_dims is not None:
             forward_kwargs["max_active_dims"] = max_active_dims
@@ -291,11 +305,20 @@ class SparseEncoder(nn.Sequential):
                     out = out.cpu()
             batches.append(out)
         result = encoding.assemble(batches, order, convert_to_tensor, convert_to_sparse_tensor)
-        if single:
-            if isinstance(result, list) or not result.is_sparse:
-                return result[0]
-            return encoding.sparse_rows(result)[0]
-        return result
+        return encoding.first_row(result) if single else result
+
+    def start_multi_process_pool(self, target_devices: list[str] | None = None) -> dict[str, Any]:
+        """Worker processes for ``encode(..., pool=...)``: one per device (default: each GPU, else two CPU workers).
+
+        CPU workers share the cores among them; see ``splade_search/backends/pool.py`` for when it pays.
+        The model moves to the CPU (its tensors to shared memory). Stop it with ``stop_multi_process_pool``.
+        """
+        return pool_encoding.start_pool(self, target_devices)
+
+    @staticmethod
+    def stop_multi_process_pool(pool: dict[str, Any]) -> None:
+        """Stop the workers of ``start_multi_process_pool``."""
+        pool_encoding.stop_pool(pool)
 
     def encode_query(self, sentences: Any, prompt_name: str | None = None, prompt: str | None = None, **kwargs: Any) -> Any:
         """Encode queries: the ``query`` prompt and the ``query`` route of a Router."""
