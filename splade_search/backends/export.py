@@ -258,7 +258,7 @@ def _quantize(base: Path, path: Path, digest: str, variant: str) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     weight_type = QuantType.QInt8 if variant == "qint8" else QuantType.QUInt8
-    logger.warning("quantizing %s to %s (once)", base, path.name)
+    logger.warning("quantizing %s to %s (once; cached beside it)", base, variant)
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)  # quantize_dynamic logs every skipped tensor on the root logger
     try:

@@ -36,6 +36,7 @@ class OnnxRuntimeBody(ExportedBody):
         if options is None:
             options = ort.SessionOptions()
             options.intra_op_num_threads = torch.get_num_threads()
+            options.log_severity_level = 3  # errors only: no provider chatter on the CLI
         provider = self.options.get("provider") or ort.get_available_providers()[0]
         provider_options = self.options.get("provider_options")
         return ort.InferenceSession(

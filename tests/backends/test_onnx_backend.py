@@ -74,6 +74,8 @@ def test_a_cached_export_is_reused_and_a_stale_one_is_replaced(mlm_copy):
     mtime = path.stat().st_mtime_ns
     again = SparseEncoder(mlm_copy, device="cpu", backend="onnx")
     assert again[0].runtime.path == path and path.stat().st_mtime_ns == mtime  # found, not re-exported
+    forced = SparseEncoder(mlm_copy, device="cpu", backend="onnx", model_kwargs={"export": True})
+    assert forced[0].runtime.path == path and path.stat().st_mtime_ns != mtime
 
     torch_model = SparseEncoder(mlm_copy, device="cpu")
     with torch.no_grad():
