@@ -13,7 +13,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import encoding
+from . import backends, encoding
+from .backends import pool as pool_encoding
 from .errors import InputError
 from .fastpaths import static_query as fast_query
 from .hub import push_folder_to_hub, resolve_model_path
@@ -45,6 +46,11 @@ class SparseEncoder(nn.Sequential):
     A model folder is untrusted: its configs never enable remote code (only ``trust_remote_code=True`` or
     the caller's ``model_kwargs`` do), its module paths must stay inside it and pickled weights are refused.
     A dense model folder loads with an untrained SparseAutoEncoder: see ``has_untrained_modules``.
+
+    ``backend`` runs the transformer bodies in ``"torch"`` (default), ``"onnx"`` (ONNX Runtime) or
+    ``"openvino"``, exported on first use; ``model_kwargs`` then also takes that backend's options
+    (``file_name``, ``export``, ``provider``, ... as in sentence-transformers; see
+    ``splade_search/backends``). Outputs match torch within the tolerance stated in ``backends/onnx.py``.
     """
 
     def __init__(
@@ -63,8 +69,11 @@ class SparseEncoder(nn.Sequential):
         max_active_dims: int | None = None,
         model_kwargs: dict[str, Any] | None = None,
         model_card_data: Any = None,
+        backend: str = "torch",
     ) -> None:
         config = FolderConfig()
+        backend = backends.check_backend(backend)
+        model_kwargs, backend_options = backends.split_model_kwargs(backend, model_kwargs)
         self.model_path: str | None = None
         if model_name_or_path is not None and modules is not None:
             raise InputError("pass either model_name_or_path or modules, not both")
@@ -94,6 +103,9 @@ class SparseEncoder(nn.Sequential):
         self.max_active_dims = max_active_dims
         self.model_card_data = model_card_data
         self.to(device or default_device())
+        self.backend = backend
+        if backend != "torch":
+            backends.attach(self, backend, backend_options)
         if self.has_untrained_modules:
             warnings.warn(
                 f"{model_name_or_path} has no trained sparse head: its SparseAutoEncoder is freshly initialised "
@@ -201,6 +213,10 @@ class SparseEncoder(nn.Sequential):
     def truncate_dim(self) -> None:
         raise NotImplementedError("sparse embeddings cannot be truncated; use max_active_dims instead")
 
+    def get_backend(self) -> str:
+        """The backend the transformer bodies run on: ``torch``, ``onnx`` or ``openvino``."""
+        return self.backend
+
     def get_model_kwargs(self) -> set[str]:
         """Keyword arguments ``encode`` forwards to the modules."""
         names = {"task"}
@@ -232,9 +248,15 @@ class SparseEncoder(nn.Sequential):
         save_to_cpu: bool = False,
         device: str | None = None,
         max_active_dims: int | None = None,
+        pool: dict[str, Any] | None = None,
+        chunk_size: int | None = None,
         **kwargs: Any,
     ) -> torch.Tensor | list[torch.Tensor]:
-        """Encode texts into sparse embeddings: a 1-D result for one string, 2-D for a list."""
+        """Encode texts into sparse embeddings: a 1-D result for one string, 2-D for a list.
+
+        ``pool`` (from ``start_multi_process_pool``) spreads whole batches over its worker processes,
+        ``chunk_size`` texts per task; the vectors are the same as without a pool.
+        """
         allowed = self.get_model_kwargs()
         unknown = sorted(set(kwargs) - allowed)
         if unknown:
@@ -248,6 +270,13 @@ class SparseEncoder(nn.Sequential):
         if text_prompt:
             texts = [text_prompt + t if isinstance(t, str) else (text_prompt + t[0], *t[1:]) for t in texts]
         max_active_dims = max_active_dims if max_active_dims is not None else self.max_active_dims
+        if pool is not None:
+            order = encoding.length_order(texts)
+            options = dict(kwargs, prompt="", max_active_dims=max_active_dims, show_progress_bar=False)
+            chunks = pool_encoding.encode(texts, pool, order, batch_size, chunk_size, options)
+            chunks = chunks if convert_to_sparse_tensor else [c.to_dense() for c in chunks]
+            result = encoding.assemble(chunks, order, convert_to_tensor, convert_to_sparse_tensor)
+            return encoding.first_row(result) if single else result
         forward_kwargs = dict(kwargs)
         if max_active_dims is not None:
             forward_kwargs["max_active_dims"] = max_active_dims
@@ -277,11 +306,20 @@ class SparseEncoder(nn.Sequential):
                     out = out.cpu()
             batches.append(out)
         result = encoding.assemble(batches, order, convert_to_tensor, convert_to_sparse_tensor)
-        if single:
-            if isinstance(result, list) or not result.is_sparse:
-                return result[0]
-            return encoding.sparse_rows(result)[0]
-        return result
+        return encoding.first_row(result) if single else result
+
+    def start_multi_process_pool(self, target_devices: list[str] | None = None) -> dict[str, Any]:
+        """Worker processes for ``encode(..., pool=...)``: one per device (default: each GPU, else two CPU workers).
+
+        CPU workers share the cores among them; see ``splade_search/backends/pool.py`` for when it pays.
+        The model moves to the CPU (its tensors to shared memory). Stop it with ``stop_multi_process_pool``.
+        """
+        return pool_encoding.start_pool(self, target_devices)
+
+    @staticmethod
+    def stop_multi_process_pool(pool: dict[str, Any]) -> None:
+        """Stop the workers of ``start_multi_process_pool``."""
+        pool_encoding.stop_pool(pool)
 
     def encode_query(self, sentences: Any, prompt_name: str | None = None, prompt: str | None = None, **kwargs: Any) -> Any:
         """Encode queries: the ``query`` prompt and the ``query`` route of a Router."""

@@ -102,6 +102,13 @@ def assemble(
     return torch.sparse_coo_tensor(torch.cat(indices, dim=1), torch.cat(values), shape, check_invariants=False).coalesce()
 
 
+def first_row(result: torch.Tensor | list[torch.Tensor]) -> torch.Tensor:
+    """The only row of a one-text result, as a 1-D tensor (sparse when the result is)."""
+    if isinstance(result, list) or not result.is_sparse:
+        return result[0]
+    return sparse_rows(result)[0]
+
+
 def sparse_rows(batch: torch.Tensor) -> list[torch.Tensor]:
     """The rows of a 2-D sparse COO tensor, each as a 1-D sparse COO tensor."""
     batch = batch.coalesce()

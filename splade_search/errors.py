@@ -32,7 +32,7 @@ class IndexMismatchError(SpladeSearchError):
 
 
 class BackendUnavailableError(SpladeSearchError, ImportError):
-    """An optional index backend cannot run here: its packages are missing or its Java runtime fails."""
+    """An optional backend (an index engine, an encoder runtime) cannot run here: its packages are missing or fail."""
 
 
 class DataFormatError(InputError):

@@ -107,6 +107,21 @@ class HFTextModule(InputModule):
         """The subset of ``features`` the transformers model takes."""
         return {k: features[k] for k in MODEL_INPUT_NAMES if k in features}
 
+    #: An exported copy of ``body`` that inference without autograd runs instead (set by
+    #: ``splade_search.backends``, e.g. ONNX Runtime); None runs ``body`` in torch.
+    runtime: Any = None
+
+    def body(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """The one tensor this module computes from the model inputs: what a backend exports."""
+        raise NotImplementedError
+
+    def run_body(self, features: dict[str, Any]) -> torch.Tensor:
+        """``body`` on the model inputs of ``features``: in torch, or in ``runtime`` when autograd is off."""
+        inputs = self.model_inputs(features)
+        if self.runtime is None or torch.is_grad_enabled():
+            return self.body(**inputs)
+        return self.runtime.run(self, inputs)
+
     def save(self, output_path: str, safe_serialization: bool = True) -> None:
         """Write the HF model, its tokenizer and ``sentence_bert_config.json``."""
         self.auto_model.save_pretrained(output_path, safe_serialization=safe_serialization)

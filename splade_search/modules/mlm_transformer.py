@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from .hf_text import HFTextModule
 from .mlm_head import MLMHead, split_mlm_head
 
@@ -27,14 +29,20 @@ class MLMTransformer(HFTextModule):
         """The split MLM head, or None when the architecture is not known (plain logits path)."""
         return split_mlm_head(self.auto_model) if self.fused_head else None
 
-    def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        inputs = self.model_inputs(features)
+    def body(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """The transformed hidden states [batch, length, hidden], or the logits when the head is not split."""
         head = self.head
         if head is None:
-            features["token_embeddings"] = self.auto_model(**inputs, return_dict=True).logits
+            return self.auto_model(**inputs, return_dict=True).logits
+        return head.transform(head.body(**inputs, return_dict=True).last_hidden_state)
+
+    def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        head = self.head
+        output = self.run_body(features)
+        if head is None:
+            features["token_embeddings"] = output
             return features
-        hidden = head.body(**inputs, return_dict=True).last_hidden_state
-        features["mlm_hidden_states"] = head.transform(hidden)
+        features["mlm_hidden_states"] = output
         features["mlm_decoder"] = head.decoder
         return features
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from .hf_text import HFTextModule
 
 
@@ -12,9 +14,12 @@ class Transformer(HFTextModule):
 
     auto_class_name = "AutoModel"
 
+    def body(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """The last hidden states [batch, length, hidden]."""
+        return self.auto_model(**inputs, return_dict=True).last_hidden_state
+
     def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        output = self.auto_model(**self.model_inputs(features), return_dict=True)
-        features["token_embeddings"] = output.last_hidden_state
+        features["token_embeddings"] = self.run_body(features)
         return features
 
     def get_sentence_embedding_dimension(self) -> int:
