@@ -9,7 +9,7 @@ from rich.table import Table
 
 from .console import console, print_json, user_errors
 from .loading import load_encoder
-from .options import check_choice, trust_remote_code_option
+from .options import ENCODER_BACKENDS, check_choice, encoder_backend_option, trust_remote_code_option
 
 
 def register(app: typer.Typer) -> None:
@@ -24,12 +24,14 @@ def register(app: typer.Typer) -> None:
         max_active_dims: int = typer.Option(None, min=1, help="Keep only this many dimensions per text."),
         fast: bool = typer.Option(False, "--fast", help="bfloat16 vocabulary projection (SPLADE; faster, approximate)."),
         trust_remote_code: bool = trust_remote_code_option(),
+        backend_encoder: str = encoder_backend_option(),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Encode texts and print their heaviest terms (CSR models: latent dimensions) and weights."""
         check_choice(side, ("query", "document"), "--side", "side")
+        check_choice(backend_encoder, ENCODER_BACKENDS, "--backend-encoder", "encoder backend")
         with user_errors():
-            encoder = load_encoder(model, fast=fast, trust_remote_code=trust_remote_code)
+            encoder = load_encoder(model, fast=fast, trust_remote_code=trust_remote_code, backend=backend_encoder)
             method = encoder.encode_query if side == "query" else encoder.encode_document
             embeddings = method(texts, max_active_dims=max_active_dims)
             stats = [encoder.sparsity(row) for row in embeddings.to_dense()]

@@ -12,12 +12,14 @@ from ..hub import DEFAULT_MODEL
 from .console import console, print_json, reported_warnings, user_errors
 from .loading import load_encoder
 from .options import (
+    ENCODER_BACKENDS,
     about,
     check_backend,
     check_choice,
     check_max_length,
     check_output_folder,
     count_corpus,
+    encoder_backend_option,
     trust_remote_code_option,
 )
 
@@ -74,6 +76,7 @@ def register(app: typer.Typer) -> None:
             False, "--follow-symlinks", help="Text folders: also read links that lead out of the folder."
         ),
         trust_remote_code: bool = trust_remote_code_option(),
+        backend_encoder: str = encoder_backend_option(),
         json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Encode CORPUS with a sparse encoder and build an index (resumable after an interruption)."""
@@ -81,6 +84,7 @@ def register(app: typer.Typer) -> None:
         from ..retrieval.indexing import check_same_corpus, index_corpus
         from ..retrieval.locations import default_index_path
 
+        check_choice(backend_encoder, ENCODER_BACKENDS, "--backend-encoder", "encoder backend")
         target = out or default_index_path(corpus)
         source = corpus_source(corpus, hub_config, hub_split)
         _check_options(backend, quantization, storage, on_decode_error, target, force and not update)
@@ -98,7 +102,7 @@ def register(app: typer.Typer) -> None:
             total = count_corpus(corpus, **read_options) if Path(corpus).exists() else None
             documents = read_corpus(corpus, **read_options, hub_config=hub_config, hub_split=hub_split)
             model = model or DEFAULT_MODEL
-            encoder = load_encoder(model, fast=fast, trust_remote_code=trust_remote_code)
+            encoder = load_encoder(model, fast=fast, trust_remote_code=trust_remote_code, backend=backend_encoder)
             check_max_length(encoder, max_length)
             report = index_corpus(
                 encoder,

@@ -35,6 +35,18 @@ def _at_most_max_k(value: int | None) -> int | None:
     return value
 
 
+ENCODER_BACKENDS = ("torch", "onnx", "openvino")
+
+
+def encoder_backend_option() -> Any:
+    """``--backend-encoder``: what runs the model's transformer (`splade_search.backends`)."""
+    return typer.Option(
+        "torch",
+        "--backend-encoder",
+        help="Run the model's transformer with torch, onnx (ONNX Runtime; exported once, cached) or openvino.",
+    )
+
+
 def trust_remote_code_option() -> Any:
     """``--trust-remote-code``: the only way to let a model's own Python code run (a model folder never can)."""
     return typer.Option(

@@ -12,7 +12,17 @@ from ..data.queries import read_query_file
 from ..passages.snippet import DEFAULT_SNIPPET_CHARS
 from .console import console, print_json, reported_warnings, user_errors
 from .hits_view import HIT_FIELDS, hits_table, parse_fields, query_json, resnip, shortfall
-from .options import about, check_input_file, check_output_file, refuse, top_k_option, trust_remote_code_option
+from .options import (
+    ENCODER_BACKENDS,
+    about,
+    check_choice,
+    check_input_file,
+    check_output_file,
+    encoder_backend_option,
+    refuse,
+    top_k_option,
+    trust_remote_code_option,
+)
 from .search_options import (
     aggregate_option,
     check_filter_fields,
@@ -53,6 +63,7 @@ def register(app: typer.Typer) -> None:
             None, "--fields", metavar="NAMES", help=f"--json: the hit fields to keep, e.g. id,score,title,snippet; of {', '.join(HIT_FIELDS)}."
         ),
         trust_remote_code: bool = trust_remote_code_option(),
+        backend_encoder: str = encoder_backend_option(),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Search an index; each hit shows the terms that matched and their query x document weights.
@@ -77,6 +88,7 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             refuse("--fields", f"{exc}; choose from {', '.join(HIT_FIELDS)}")
         mode, knobs = search_settings(mode, knob)
+        check_choice(backend_encoder, ENCODER_BACKENDS, "--backend-encoder", "encoder backend")
         chosen = parsed_filter(filters)
         aggregation, _ = parsed_aggregate(aggregate)
         check_input_file(queries, "--queries")
@@ -88,7 +100,7 @@ def register(app: typer.Typer) -> None:
             with about("--mode / --knob"):
                 check_search_settings(opened.backend, mode, knobs)
             check_filter_fields(opened, chosen)
-            encoder = load_index_encoder(opened, model, trust_remote_code=trust_remote_code)
+            encoder = load_index_encoder(opened, model, trust_remote_code=trust_remote_code, backend=backend_encoder)
             retriever = SparseRetriever(encoder, opened, mode=mode, knobs=knobs)
             if found is not None and run is not None:
                 _run_file(retriever, found, run, k, json_output, chosen, aggregation, mode)

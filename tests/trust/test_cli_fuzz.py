@@ -92,6 +92,7 @@ INDEX_CASES = [
     (["--max-active-dims", "0"], "--max-active-dims"),
     (["--max-active-dims", "-1"], "--max-active-dims"),
     (["--backend", "lucen"], "--backend"),
+    (["--backend-encoder", "tpu"], "--backend-encoder"),
     (["--quantization", "int9"], "--quantization"),
     (["--storage", "foo"], "--storage"),
     (["--backend", "lucene", "--quantization", "int8"], "--quantization"),
