@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import typer
@@ -87,28 +86,10 @@ def search_settings(mode: str, knobs: list[str] | None) -> tuple[str, dict[str, 
 
     if mode not in SEARCH_MODES:
         raise typer.BadParameter(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}", param_hint="--mode")
-    parsed: dict[str, Any] = {}
-    for knob in knobs or []:
-        name, sign, text = (part.strip() for part in knob.partition("="))
-        if not sign or not name.isidentifier():
-            raise typer.BadParameter(f"{knob!r} is not NAME=VALUE", param_hint="--knob")
-        if name in parsed:
-            raise typer.BadParameter(f"{name} is given twice", param_hint="--knob")
-        parsed[name] = _value(name, text)
-    return mode, parsed
+    from ..errors import InputError
+    from ..indexes.knobs import parse_knobs
 
-
-def _value(name: str, text: str) -> int | float | None:
-    if text.lower() == "none":
-        return None
     try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise typer.BadParameter(f"{name}={text!r}: the value must be an int, a float or none", param_hint="--knob")
-    return value
+        return mode, parse_knobs(list(knobs or []))
+    except InputError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--knob") from None

@@ -41,17 +41,7 @@ def open_retriever(
         return BM25Retriever(index, implementation=bm25_implementation, mode=mode, knobs=knobs)
     from .retriever import SparseRetriever
 
-    if model is None:
-        from ..encoder import SparseEncoder
-        from .model_record import check_recorded_model, recorded_model
-
-        model = SparseEncoder(recorded_model(index))
-        check_recorded_model(index, model)
-    elif isinstance(model, str):
-        from ..encoder import SparseEncoder
-
-        model = SparseEncoder(model)
-    return SparseRetriever(model, index, mode=mode, knobs=knobs)
+    return SparseRetriever.for_index(index, model, mode=mode, knobs=knobs)
 
 
 def index_kind(path: str | os.PathLike[str]) -> str:

@@ -65,9 +65,15 @@ class SparseRetriever(Retriever):
 
         The recorded model must still be the one the index was built with (`model_record`).
         """
+        return cls.for_index(SparseIndex.open(path, verify=verify), model, mode=mode, knobs=knobs)
+
+    @classmethod
+    def for_index(
+        cls, index: SparseIndex, model: Any = None, *, mode: str = "exact", knobs: Mapping[str, Any] | None = None
+    ) -> "SparseRetriever":
+        """A retriever on the opened ``index`` with the model it records (checked) or ``model`` (a name or an encoder)."""
         from ..encoder import SparseEncoder
 
-        index = SparseIndex.open(path, verify=verify)
         if model is None:
             model = SparseEncoder(recorded_model(index))
             check_recorded_model(index, model)

@@ -22,11 +22,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..indexes.knobs import parse_knobs
 from ..retrieval.hits import Hit, Retriever
 from .batching import BatcherClosed, QueryBatcher
 from .errors import BodyLimit, FieldError, install_error_handlers
 from .live import LiveRetriever, Reopener, describe, generation, reopen_sparse
-from .requests import MAX_K, MAX_QUERY_CHARS, EncodeRequest, SearchRequest, parse_knobs
+from .requests import MAX_K, MAX_QUERY_CHARS, EncodeRequest, SearchRequest
 from .snippets import snippet
 from .stats import ServerStats
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..errors import InputError
+from ..indexes.knobs import KnobValue
 
 MAX_QUERY_CHARS = 4096
 MAX_K = 1000
@@ -23,7 +23,6 @@ MAX_TEXT_CHARS = 20_000
 MAX_BODY_BYTES = 1 << 20
 MAX_KNOBS = 8
 
-KnobValue = int | float | None
 
 # request field -> keyword argument of ``Retriever.search_batch`` (sent only when the client sets it)
 SEARCH_KEYWORDS = {"explain": "explain"}
@@ -94,32 +93,3 @@ class EncodeRequest(_Strict):
             if len(text) > MAX_TEXT_CHARS:
                 raise ValueError(f"text {i} has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are accepted")
         return texts
-
-
-def parse_knobs(pairs: list[str]) -> dict[str, KnobValue]:
-    """``NAME=VALUE`` strings (a URL's repeated ``knob`` parameter) as a dict; `InputError` when malformed."""
-    parsed: dict[str, KnobValue] = {}
-    for pair in pairs:
-        name, sign, text = (part.strip() for part in pair.partition("="))
-        if not sign or not name.isidentifier():
-            raise InputError(f"knob {pair[:40]!r} is not NAME=VALUE")
-        if name in parsed:
-            raise InputError(f"knob {name} is given twice")
-        parsed[name] = _knob_value(name, text)
-    return parsed
-
-
-def _knob_value(name: str, text: str) -> KnobValue:
-    if text.lower() == "none":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise InputError(f"knob {name}={text[:40]!r}: the value must be an int, a float or none")
-    return value
