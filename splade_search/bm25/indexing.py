@@ -12,10 +12,9 @@ the analyzer. Documents' metadata are stored as the index's fields (for filters 
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from ..errors import BackendUnavailableError, InputError
 from ..indexes import build_index
 from ..indexes.generations import check_writable
 from ..indexes.lock import WriteLock
+from ..progress import progress_bar, progress_note
 from .analyzer import Analyzer
 from .encoder import DEFAULT_B, DEFAULT_K1, BM25Encoder
 
@@ -96,8 +96,7 @@ def index_bm25(
             if chosen == "lucene":
                 from .lucene import build_lucene_index
 
-                if show_progress:
-                    print(f"building the Lucene BM25 index with {anserini}", file=sys.stderr)
+                progress_note(f"building the Lucene BM25 index with {anserini}", show_progress)
                 build_lucene_index(model_folder / LUCENE_FOLDER, zip((d.id for d in docs), texts), analyzer, threads=threads)
             index = build_index(
                 path,
@@ -141,9 +140,9 @@ def _checked(documents: Iterable[Document]) -> list[Document]:
     return docs
 
 
-def _progress(texts: list[str], enabled: bool) -> Iterable[str]:
-    if not enabled:
-        return texts
-    from tqdm.auto import tqdm
-
-    return tqdm(texts, desc="Analyzing", unit="doc", file=sys.stderr)
+def _progress(texts: list[str], enabled: bool) -> Iterator[str]:
+    """``texts``, one at a time, advancing the package's progress bar."""
+    with progress_bar("Analyzing", total=len(texts), enabled=enabled) as advance:
+        for text in texts:
+            yield text
+            advance(1)

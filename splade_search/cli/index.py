@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -19,6 +20,7 @@ from .options import (
     check_max_length,
     check_output_folder,
     count_corpus,
+    refuse,
     encoder_backend_option,
     trust_remote_code_option,
 )
@@ -64,6 +66,9 @@ def register(app: typer.Typer) -> None:
         aggregate: str = typer.Option(
             None, "--aggregate", help="How passages score a document by default: max, first or sum-top-<m>; default: max."
         ),
+        bm25_impl: str = typer.Option(
+            "auto", "--bm25-impl", help="With --model bm25: lucene (Anserini), inprocess (no Java) or auto."
+        ),
         update: bool = typer.Option(
             False, "--update", help="Sync an existing index with CORPUS: encode only new or changed documents, drop removed ones."
         ),
@@ -85,6 +90,7 @@ def register(app: typer.Typer) -> None:
         from ..retrieval.locations import default_index_path
 
         check_choice(backend_encoder, ENCODER_BACKENDS, "--backend-encoder", "encoder backend")
+        check_choice(bm25_impl, ("auto", "lucene", "inprocess"), "--bm25-impl", "BM25 implementation")
         target = out or default_index_path(corpus)
         source = corpus_source(corpus, hub_config, hub_split)
         _check_options(backend, quantization, storage, on_decode_error, target, force and not update)
@@ -102,59 +108,71 @@ def register(app: typer.Typer) -> None:
             total = count_corpus(corpus, **read_options) if Path(corpus).exists() else None
             documents = read_corpus(corpus, **read_options, hub_config=hub_config, hub_split=hub_split)
             model = model or DEFAULT_MODEL
-            encoder = load_encoder(model, fast=fast, trust_remote_code=trust_remote_code, backend=backend_encoder)
-            check_max_length(encoder, max_length)
-            report = index_corpus(
-                encoder,
-                documents,
-                target,
-                backend=backend,
-                model_reference=model,
-                batch_size=batch_size,
-                max_length=max_length,
-                max_active_dims=max_active_dims,
-                resume=not restart,
-                total=total,
-                show_progress=not json_output,
-                backend_options={n: v for n, v in (("quantization", quantization), ("storage", storage)) if v is not None},
-                force=force,
-                passages=passage_settings,
-                corpus=source,
-            )
-        stats = report.index.stats().to_dict()
-        summary = {
-            "index": str(target),
-            **stats,
-            "resumed_documents": report.resumed_documents,
-            "encode_seconds": round(report.encode_seconds, 2),
-            "docs_per_second": round(report.docs_per_second, 1),
-            "build_seconds": round(report.build_seconds, 2),
-            "truncated_documents": report.truncated,
-            "coerced_fields": report.coerced_fields,
-        }
-        if json_output:
-            print_json(summary)
-            return
-        table = Table("", "", title=f"Index {target}", show_header=False)
-        table.add_row("backend", stats["backend"])
-        table.add_row("documents", f"{stats['documents']:,}")
-        per = 'passage' if stats['passages'] is not None else 'doc'
-        table.add_row("postings", f"{stats['postings']:,} ({stats['avg_doc_terms']:.1f} terms/{per})")
-        layout = getattr(report.index, "storage", None)
-        table.add_row("size on disk", f"{stats['bytes_on_disk'] / 1e6:.2f} MB" + (f" ({layout})" if layout else ""))
-        table.add_row("encoding", f"{summary['encode_seconds']} s ({summary['docs_per_second']} docs/s)")
-        table.add_row("index build", f"{summary['build_seconds']} s")
-        if report.passages is not None:
-            table.add_row("passages", f"{report.passages:,} ({report.passages / max(report.documents, 1):.1f} per document)")
-        console.print(table)
-        for name in report.coerced_fields:
-            console.print(f"[yellow]note:[/] metadata field {name!r} mixes integers and decimals; it is stored as decimals")
-        if report.truncated:
-            console.print(
-                f"[yellow]note:[/] {report.truncated:,} of {report.documents:,} documents were longer than the model's "
-                f"{report.index.metadata.get('max_length')} tokens and were cut there; index with --passages to keep all text",
-                soft_wrap=True,
-            )
+            if model == "bm25":
+                if passage_settings is not None or backend != "csr":
+                    refuse("--model", "bm25 builds its own index (use --bm25-impl); --passages and --backend do not apply")
+                from ..bm25 import index_bm25
+
+                report = index_bm25(documents, target, implementation=bm25_impl, force=force, show_progress=not json_output)
+            else:
+                encoder = load_encoder(model, fast=fast, trust_remote_code=trust_remote_code, backend=backend_encoder)
+                check_max_length(encoder, max_length)
+                report = index_corpus(
+                    encoder,
+                    documents,
+                    target,
+                    backend=backend,
+                    model_reference=model,
+                    batch_size=batch_size,
+                    max_length=max_length,
+                    max_active_dims=max_active_dims,
+                    resume=not restart,
+                    total=total,
+                    show_progress=not json_output,
+                    backend_options={n: v for n, v in (("quantization", quantization), ("storage", storage)) if v is not None},
+                    force=force,
+                    passages=passage_settings,
+                    corpus=source,
+                )
+        _print_summary(report, target, json_output)
+
+
+def _print_summary(report: Any, target: Path, json_output: bool) -> None:
+    """The index run's summary: a table and notes, or JSON."""
+    stats = report.index.stats().to_dict()
+    summary = {
+        "index": str(target),
+        **stats,
+        "resumed_documents": report.resumed_documents,
+        "encode_seconds": round(report.encode_seconds, 2),
+        "docs_per_second": round(report.docs_per_second, 1),
+        "build_seconds": round(report.build_seconds, 2),
+        "truncated_documents": report.truncated,
+        "coerced_fields": report.coerced_fields,
+    }
+    if json_output:
+        print_json(summary)
+        return
+    table = Table("", "", title=f"Index {target}", show_header=False)
+    table.add_row("backend", stats["backend"])
+    table.add_row("documents", f"{stats['documents']:,}")
+    per = 'passage' if stats['passages'] is not None else 'doc'
+    table.add_row("postings", f"{stats['postings']:,} ({stats['avg_doc_terms']:.1f} terms/{per})")
+    layout = getattr(report.index, "storage", None)
+    table.add_row("size on disk", f"{stats['bytes_on_disk'] / 1e6:.2f} MB" + (f" ({layout})" if layout else ""))
+    table.add_row("encoding", f"{summary['encode_seconds']} s ({summary['docs_per_second']} docs/s)")
+    table.add_row("index build", f"{summary['build_seconds']} s")
+    if report.passages is not None:
+        table.add_row("passages", f"{report.passages:,} ({report.passages / max(report.documents, 1):.1f} per document)")
+    console.print(table)
+    for name in report.coerced_fields:
+        console.print(f"[yellow]note:[/] metadata field {name!r} mixes integers and decimals; it is stored as decimals")
+    if report.truncated:
+        console.print(
+            f"[yellow]note:[/] {report.truncated:,} of {report.documents:,} documents were longer than the model's "
+            f"{report.index.metadata.get('max_length')} tokens and were cut there; index with --passages to keep all text",
+            soft_wrap=True,
+        )
 
 
 def corpus_source(corpus: str, hub_config: str | None = None, hub_split: str | None = None) -> str:

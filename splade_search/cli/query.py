@@ -71,9 +71,7 @@ def register(app: typer.Typer) -> None:
         Query texts or a --queries file print their hits; --run FILE writes those of a --queries file as a TREC run.
         """
         from ..indexes import SparseIndex, check_search_settings
-        from ..retrieval import SparseRetriever
         from ..retrieval.locations import latest_index
-        from .loading import load_index_encoder
 
         if texts and queries is not None:
             refuse("--queries", "give query texts or --queries FILE, not both")
@@ -100,15 +98,17 @@ def register(app: typer.Typer) -> None:
             with about("--mode / --knob"):
                 check_search_settings(opened.backend, mode, knobs)
             check_filter_fields(opened, chosen)
-            encoder = load_index_encoder(opened, model, trust_remote_code=trust_remote_code, backend=backend_encoder)
-            retriever = SparseRetriever(encoder, opened, mode=mode, knobs=knobs)
+            encoder, retriever = _retriever(opened, model, mode, knobs, trust_remote_code, backend_encoder)
+            if encoder is None and (aggregation or passages):
+                refuse("--aggregate" if aggregation else "--passages", "applies to sparse-encoder indexes, not to BM25 ones")
             if found is not None and run is not None:
                 _run_file(retriever, found, run, k, json_output, chosen, aggregation, mode)
                 return
             ids = list(found) if found is not None else [None] * len(texts)
             asked = list(found.values()) if found is not None else list(texts)
-            results = retriever.search(asked, k=k, explain=True, filter=chosen, aggregation=aggregation, passages=passages)
-            if snippet_chars != DEFAULT_SNIPPET_CHARS:
+            options = {"aggregation": aggregation, "passages": passages} if encoder is not None else {}
+            results = retriever.search(asked, k=k, explain=True, filter=chosen, **options)
+            if snippet_chars != DEFAULT_SNIPPET_CHARS and encoder is not None:
                 for hits in results:
                     resnip(hits, encoder.tokenizer, snippet_chars)
         notes = [shortfall(len(hits), k, mode, chosen is not None) for hits in results]
@@ -118,6 +118,21 @@ def register(app: typer.Typer) -> None:
         for text, hits, note, qid in zip(asked, results, notes, ids):
             title = f"{qid + ': ' if qid is not None else ''}{text!r} in {path}"
             console.print(hits_table(escape(title), hits, terms, note))
+
+
+def _retriever(opened: Any, model: str | None, mode: str, knobs: dict, trust: bool, backend: str) -> tuple[Any, Any]:
+    """``(encoder, retriever)`` for an opened index: BM25 indexes search with BM25 (no encoder), others with
+    the model they record (or ``--model``)."""
+    from ..bm25 import BM25Retriever, is_bm25_index
+    from ..retrieval import SparseRetriever
+    from .loading import load_index_encoder
+
+    if is_bm25_index(opened):
+        if model not in (None, "bm25"):
+            refuse("--model", f"{opened.path} is a BM25 index; it is searched with BM25, not with {model!r}")
+        return None, BM25Retriever(opened, mode=mode, knobs=knobs)
+    encoder = load_index_encoder(opened, model, trust_remote_code=trust, backend=backend)
+    return encoder, SparseRetriever(encoder, opened, mode=mode, knobs=knobs)
 
 
 def _run_file(
@@ -133,7 +148,7 @@ def _run_file(
     """Write the hits of the ``--queries`` file as a TREC run and say where they went (and how many queries came up short)."""
     from ..data import write_run
 
-    results = retriever.run(found, k=k, filter=chosen, aggregation=aggregation)
+    results = retriever.run(found, k=k, filter=chosen, **({"aggregation": aggregation} if aggregation else {}))
     write_run(target, results, tag="splade-search")
     short = sum(len(hits) < k for hits in results.values())
     if json_output:

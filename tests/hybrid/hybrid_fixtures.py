@@ -7,7 +7,7 @@ import os
 import pytest
 
 from splade_search.data import Document
-from conftest import _tiny_config, _vocab_size, _write_tokenizer
+from tiny_models import _tiny_config, _vocab_size, _write_tokenizer
 
 DOCS = [
     Document("d1", "Diabetes", "insulin and blood sugar in patients with diabetes"),
