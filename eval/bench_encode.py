@@ -79,8 +79,8 @@ def model_folder(name: str) -> str:
     return str(folder)
 
 
-def load_engine(engine: str, model: str, threads: int) -> tuple:
-    """``(encoder, encode options)`` of ``engine`` for ``model``."""
+def load_engine(engine: str, model: str, threads: int, max_length: int | None = None) -> tuple:
+    """``(encoder, encode options)`` of ``engine`` for ``model``, truncating at ``max_length`` tokens."""
     import torch
 
     torch.set_num_threads(threads)
@@ -91,6 +91,8 @@ def load_engine(engine: str, model: str, threads: int) -> tuple:
         from sentence_transformers import SparseEncoder
     kwargs = {"backend": backend, "model_kwargs": dict(model_kwargs)} if backend != "torch" else {}
     encoder = SparseEncoder(model_folder(model), device="cpu", **kwargs)
+    if max_length is not None:
+        encoder.max_seq_length = max_length  # before a pool starts: its workers copy the model as it is then
     options = dict(options)
     if options.pop("pool", False):
         import splade_search.backends.pool as pool
@@ -109,8 +111,7 @@ def run_engine(engine: str, corpus: str, model: str, docs: int, max_length: int,
         texts.append(f"{doc.title} {doc.text}".strip())
         if len(texts) == docs:
             break
-    encoder, options = load_engine(engine, model, threads)
-    encoder.max_seq_length = max_length
+    encoder, options = load_engine(engine, model, threads, max_length)
     encoder.encode_document(texts[:batch_size], batch_size=batch_size, **options)
     start = time.perf_counter()
     out = encoder.encode_document(texts, batch_size=batch_size, **options)
@@ -135,7 +136,7 @@ def run_quality(engine: str, data: str, model: str, max_length: int, batch_size:
     from splade_search.data import load_beir
     from splade_search.eval.index_eval import evaluate_model
 
-    encoder, options = load_engine(engine, model, threads)
+    encoder, options = load_engine(engine, model, threads, max_length)
     if "projection_dtype" in options:
         from splade_search.modules import SpladePooling
 

@@ -312,7 +312,9 @@ class SparseEncoder(nn.Sequential):
         """Worker processes for ``encode(..., pool=...)``: one per device (default: each GPU, else two CPU workers).
 
         CPU workers share the cores among them; see ``splade_search/backends/pool.py`` for when it pays.
-        The model moves to the CPU (its tensors to shared memory). Stop it with ``stop_multi_process_pool``.
+        The model moves to the CPU (its tensors to shared memory). Each worker holds the model as it is now:
+        settings changed later (``max_seq_length``, a pooling's ``projection_dtype``) do not reach it, so
+        set them first. Stop it with ``stop_multi_process_pool``.
         """
         return pool_encoding.start_pool(self, target_devices)
 
