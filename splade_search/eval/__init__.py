@@ -1,4 +1,4 @@
-"""Evaluation: IR metrics, evaluators, index-backed evaluation, latency and plots.
+"""Evaluation: IR metrics, evaluators, index-backed evaluation, suites of systems x datasets, latency and plots.
 
 Names load on first use, so importing this package is cheap."""
 
@@ -16,6 +16,11 @@ _LAZY = {
     "IndexEvaluation": "splade_search.eval.index_eval",
     "evaluate_model": "splade_search.eval.index_eval",
     "evaluate_retriever": "splade_search.eval.index_eval",
+    "SuiteSettings": "splade_search.eval.suite",
+    "evaluate_suite": "splade_search.eval.suite",
+    "load_datasets": "splade_search.eval.suite",
+    "system_means": "splade_search.eval.suite",
+    "write_results": "splade_search.eval.suite",
     "LatencyStats": "splade_search.eval.latency",
     "plot_tradeoff": "splade_search.eval.plots",
 }

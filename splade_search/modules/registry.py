@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import ModelFormatError, SpladeSearchError
+from ..errors import InputError, ModelFormatError, SpladeSearchError
 from .base import Module, read_json
 
 _ST = "sentence_transformers"
@@ -138,6 +138,8 @@ def load_class(cls: type[Module], module_path: str, **kwargs: Any) -> Module:
     accepted = {k: v for k, v in kwargs.items() if k in getattr(cls, "load_kwargs", ())}
     try:
         return cls.load(module_path, **accepted)
+    except InputError as exc:  # a setting the module refuses came from the folder's config
+        raise ModelFormatError(f"{module_path} cannot be loaded as {cls.__name__} ({' '.join(str(exc).split())[:300]})") from exc
     except SpladeSearchError:
         raise
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OSError, RuntimeError) as exc:
