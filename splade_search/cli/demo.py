@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from ..hub import DEFAULT_MODEL
 from .console import console, print_json, user_errors
 from .options import check_output_folder, top_k_option
 
@@ -33,10 +34,10 @@ def register(app: typer.Typer) -> None:
         with user_errors(out):
             if not json_output:
                 console.rule("splade-search demo: embedded tiny SPLADE on the bundled sample corpus")
-            model = load_encoder("splade-tiny")
+            model = load_encoder(DEFAULT_MODEL)
             corpus = read_corpus(SAMPLES / "corpus.jsonl")
             report = index_corpus(
-                model, corpus, out, model_reference="splade-tiny", resume=False, show_progress=not json_output
+                model, corpus, out, model_reference=DEFAULT_MODEL, resume=False, show_progress=not json_output
             )
             stats = report.index.stats()
             results = SparseRetriever(model, report.index).search(queries, k=k, explain=True)

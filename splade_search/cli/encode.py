@@ -7,6 +7,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from ..hub import DEFAULT_MODEL
 from .console import console, print_json, user_errors
 from .loading import load_encoder
 from .options import ENCODER_BACKENDS, check_choice, encoder_backend_option, trust_remote_code_option
@@ -18,7 +19,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def encode(
         texts: list[str] = typer.Argument(..., help="Texts to encode."),
-        model: str = typer.Option("splade-tiny", "--model", "-m", help="Model folder, hub id or embedded alias."),
+        model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Model folder, hub id or embedded alias."),
         side: str = typer.Option("query", help="Encode as 'query' or 'document'."),
         top_k: int = typer.Option(20, "--top-k", "-k", min=1, help="Terms to show per text."),
         max_active_dims: int = typer.Option(None, min=1, help="Keep only this many dimensions per text."),

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         index: Path = typer.Argument(..., help="Index folder to serve."),
         host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)."),
         port: int = typer.Option(8000, help="Port to listen on."),
-        model: str = typer.Option(None, "--model", "-m", help="Query model [default: the one the index records]."),
+        model: str = typer.Option(None, "--model", "-m", help="Query model; default: the one the index records."),
         mode: str = mode_option(),
         knob: list[str] = knob_option(),
         max_batch: int = typer.Option(32, min=1, help="Queries of concurrent requests searched together at most (1: no batching)."),
@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         reload: bool = typer.Option(True, help="Serve a newer index generation once one is published (checked every second)."),
         log_level: str = typer.Option("info", help="uvicorn log level (critical, error, warning, info, debug)."),
         access_log: bool = typer.Option(True, help="Log one line per request."),
-        threads: int = typer.Option(None, min=1, help="torch threads for query encoding [default: one per core]."),
+        threads: int = typer.Option(None, min=1, help="torch threads for query encoding; default: one per core."),
     ) -> None:
         """Serve INDEX: POST/GET /search, POST /encode, /health, /stats, a search page at / and API docs at /docs."""
         mode, knobs = search_settings(mode, knob)
