@@ -8,8 +8,7 @@ so a sentence-transformers training script ports by changing its import lines.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ._alias import lazy_names
 
 __version__ = "0.1.0"
 
@@ -32,11 +31,4 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'splade_search' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -4,8 +4,7 @@ Names load on first use, so importing this package is cheap."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._alias import lazy_names
 
 _LAZY = {
     "EvaluationResult": "splade_search.eval.metrics",
@@ -41,11 +40,4 @@ _LAZY.update({name: "splade_search.eval.evaluators" for name in _EVALUATORS})
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'splade_search.eval' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

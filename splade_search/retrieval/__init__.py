@@ -8,8 +8,7 @@ Names load on first use, so that importing `hits` or `opener` (e.g. for a BM25 i
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._alias import lazy_names
 
 _LAZY = {
     "BiEncoderReranker": ".rerank",
@@ -30,11 +29,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module 'splade_search.retrieval' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -5,8 +5,7 @@ Names load on first use, so ``import splade_search.training`` stays cheap (no tr
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._alias import lazy_names
 
 _LAZY = {
     "SparseEncoderTrainer": "splade_search.training.trainer",
@@ -45,11 +44,4 @@ _LAZY.update({name: "splade_search.training.losses" for name in _LOSSES})
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'splade_search.training' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

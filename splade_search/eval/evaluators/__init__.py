@@ -6,31 +6,23 @@ has ``name``, ``primary_metric`` and ``greater_is_better``. Classes load on firs
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..._alias import lazy_names
 
 _LAZY = {
-    "SparseEvaluator": "base",
-    "SparseInformationRetrievalEvaluator": "information_retrieval",
-    "SparseNanoBEIREvaluator": "nano_beir",
-    "SparseEmbeddingSimilarityEvaluator": "embedding_similarity",
-    "SparseBinaryClassificationEvaluator": "binary_classification",
-    "SparseTripletEvaluator": "triplet",
-    "SparseMSEEvaluator": "mse",
-    "SparseRerankingEvaluator": "reranking",
-    "SparseTranslationEvaluator": "translation",
-    "ReciprocalRankFusionEvaluator": "reciprocal_rank_fusion",
-    "SequentialEvaluator": "sequential",
+    "SparseEvaluator": ".base",
+    "SparseInformationRetrievalEvaluator": ".information_retrieval",
+    "SparseNanoBEIREvaluator": ".nano_beir",
+    "SparseEmbeddingSimilarityEvaluator": ".embedding_similarity",
+    "SparseBinaryClassificationEvaluator": ".binary_classification",
+    "SparseTripletEvaluator": ".triplet",
+    "SparseMSEEvaluator": ".mse",
+    "SparseRerankingEvaluator": ".reranking",
+    "SparseTranslationEvaluator": ".translation",
+    "ReciprocalRankFusionEvaluator": ".reciprocal_rank_fusion",
+    "SequentialEvaluator": ".sequential",
 }
 
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
