@@ -79,7 +79,7 @@ def index_bm25(
         from .lucene import check_available
 
         anserini = check_available()  # fail before reading the corpus when Java is missing
-    check_writable(path, force)
+    check_writable(path, force, verify=False)  # verified under the lock
     with WriteLock(path, lock_timeout):
         check_writable(path, force)
         start = time.perf_counter()

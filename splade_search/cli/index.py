@@ -255,4 +255,4 @@ def _check_options(
     check_choice(on_decode_error, ("warn", "error"), "--on-decode-error", "policy")
     check_output_folder(target, "--out")
     with about("--out"):
-        check_writable(target, force)
+        check_writable(target, force, verify=False)  # checksums are verified under the index's lock

@@ -127,7 +127,7 @@ class CsrIndex(SparseIndex):
         metadata = check_metadata(metadata)
         mode = parse_mode(quantization)
         layout = compact.parse_storage(storage)
-        check_writable(Path(path), force)
+        check_writable(Path(path), force, verify=False)  # verified under the lock
         with WriteLock(path, lock_timeout):
             builder = DocMatrixBuilder(len(vocab))
             for ids, rows in read_batches(batches, len(vocab), show_progress):

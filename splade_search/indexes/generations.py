@@ -106,12 +106,13 @@ def _pointer_state(root: Path) -> tuple[int, int, str] | None:
         return None
 
 
-def check_writable(root: Path, force: bool = False) -> None:
+def check_writable(root: Path, force: bool = False, *, verify: bool = True) -> None:
     """Raise `InputError` unless the folder ``root`` may be (re)written as an index.
 
     Allowed: a missing or empty folder, or one of our indexes (a verified live generation or legacy
     index, plus only names we create). ``force`` allows any folder; even then nothing but our own
-    names is ever deleted from it.
+    names is ever deleted from it. ``verify=False`` checks file sizes instead of checksums: enough
+    to tell our folders from others before taking the lock; the writer verifies under the lock.
     """
     if not root.exists() or force:
         return
@@ -128,13 +129,13 @@ def check_writable(root: Path, force: bool = False) -> None:
             raise InputError(f"{refuse}: it also holds {', '.join(foreign[:3])}; {advice}")
         try:
             live = current_folder(root)
-            read_manifest(live, index_format(live), verify=True)
+            read_manifest(live, index_format(live), verify=verify)
         except IndexFormatError as exc:
             raise InputError(f"{refuse} that can be verified ({exc}); {advice}") from None
         return
     if MANIFEST_NAME in names:
         try:
-            legacy_files(root)
+            legacy_files(root, verify)
         except IndexFormatError as exc:
             raise InputError(f"{refuse}: its {MANIFEST_NAME} cannot be verified as one ({exc}); {advice}") from None
         return
@@ -157,7 +158,7 @@ def new_generation(root: Path, *, force: bool = False, lock_timeout: float = 0.0
     Holds the index's `WriteLock` for the whole block. On an exception the folder is removed and the
     live generation stays as it was; a root this call created is removed again.
     """
-    check_writable(root, force)  # before the lock file is made: a foreign folder gets nothing of ours
+    check_writable(root, force, verify=False)  # before the lock file is made: a foreign folder gets nothing of ours
     with WriteLock(root, timeout=lock_timeout):
         check_writable(root, force)
         legacy = _verified_legacy_files(root)
@@ -233,9 +234,9 @@ def _ours(name: str) -> bool:
     )
 
 
-def legacy_files(root: Path) -> list[Path]:
-    """The files of the legacy (pre-generation) index at ``root``, as its verified manifest lists them."""
-    manifest = read_manifest(root, INDEX_FORMAT, verify=True)
+def legacy_files(root: Path, verify: bool = True) -> list[Path]:
+    """The files of the legacy (pre-generation) index at ``root``, as its (verified) manifest lists them."""
+    manifest = read_manifest(root, INDEX_FORMAT, verify=verify)
     files = [root / name for name in manifest["files"]] + [root / MANIFEST_NAME]
     if manifest.get("has_documents"):
         docs = root / DOCS_FOLDER

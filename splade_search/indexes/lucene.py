@@ -98,7 +98,7 @@ class LuceneIndex(SparseIndex):
         n_threads = max(1, min(threads or os.cpu_count() or 1, 8))
         jar = anserini_jar()
         java_home()  # fail before consuming the batches when Java is missing
-        check_writable(Path(path), force)
+        check_writable(Path(path), force, verify=False)  # verified under the lock
         with WriteLock(path, lock_timeout), new_generation(Path(path), force=force) as tmp:
             collection = tmp / "collection"
             valid_batches = read_batches(batches, len(vocab), show_progress)

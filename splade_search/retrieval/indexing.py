@@ -90,7 +90,7 @@ def index_corpus(
     """
     path = Path(path)
     check_backend(backend)
-    check_writable(path, force)
+    check_writable(path, force, verify=False)  # verified under the lock, before encoding
     check_same_corpus(path, corpus, force)
     if max_length is not None:
         model.max_seq_length = max_length
