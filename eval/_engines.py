@@ -8,7 +8,7 @@ above 255 (its scale is ``min(100, 255 / max weight)``). Results are document nu
   (``pruned-numpy``: mode ``pruned`` without numba).
 - ``lucene``: this package's `LuceneIndex` (Anserini impact index, scale 100).
 - ``pyserini``: pyserini's ``LuceneImpactSearcher`` on the ``lucene`` engine's index (its JVM is
-  started by `splade_search.indexes.java` first, pitfalls P3-P7 of engines.md handled).
+  started by `splade_search.indexes.lucene.java` first, pitfalls P3-P7 of engines.md handled).
 - ``pisa``: pyterrier-pisa, ``maxscore`` or ``block_max_wand`` through ``_pisathon.retrieve``.
 - ``bmp``: Block-Max Pruning (bsize 32, alpha = beta = 1).
 """
@@ -131,7 +131,7 @@ class Searcher:
 
     def _open_pyserini(self, corpus: BenchCorpus) -> tuple[Callable, Callable]:
         from splade_search.indexes import LuceneIndex
-        from splade_search.indexes.anserini import impacts, lucene_terms
+        from splade_search.indexes.lucene.anserini import impacts, lucene_terms
 
         opened = LuceneIndex.open(corpus.index_path("lucene"), verify=False)  # starts the JVM the right way (P3)
         os.environ.setdefault("OPENAI_API_KEY", "placeholder")  # P4

@@ -23,8 +23,9 @@ from _corpora import open_corpus, query_rows
 
 
 def main() -> None:
-    from splade_search.indexes import CsrIndex, numba_kernels
-    from splade_search.indexes.blockmax import term_maxima
+    from splade_search.indexes import CsrIndex
+    from splade_search.indexes.csr import numba_kernels
+    from splade_search.indexes.csr.blockmax import term_maxima
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpora", nargs="+")

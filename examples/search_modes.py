@@ -17,7 +17,8 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from splade_search.indexes import CsrIndex, SearchResult, fast
+from splade_search.indexes import CsrIndex, SearchResult
+from splade_search.indexes.csr import fast
 
 SETTINGS = [  # (mode, knobs): knobs are keyword arguments of index.search
     ("exact", {}),

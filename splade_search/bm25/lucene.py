@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..indexes.java import anserini_jar, autoclass, java_home, run_java_main
+from ..indexes.lucene.java import anserini_jar, autoclass, java_home, run_java_main
 from .analyzer import Analyzer
 
 FIELD = "contents"

@@ -242,9 +242,9 @@ def _check_options(
     backend: str, quantization: str | None, storage: str | None, on_decode_error: str, target: Path, force: bool
 ) -> None:
     """Refuse option values that cannot work, before the corpus is read or a model loaded."""
-    from ..indexes.compact import parse_storage
+    from ..indexes.csr.compact import parse_storage
     from ..indexes.generations import check_writable
-    from ..indexes.quantization import parse_mode
+    from ..indexes.csr.quantization import parse_mode
 
     check_backend(backend)
     for flag, value, parse in (("--quantization", quantization, parse_mode), ("--storage", storage, parse_storage)):

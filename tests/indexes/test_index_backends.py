@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from splade_search.errors import BackendUnavailableError, IndexFormatError, InputError
 from splade_search.indexes import CsrIndex, SparseIndex, build_index
-from splade_search.indexes import java as java_module
+from splade_search.indexes.lucene import java as java_module
 from splade_search.indexes.lucene import LuceneIndex
 from splade_search.indexes.generations import current_folder
 

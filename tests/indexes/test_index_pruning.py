@@ -13,11 +13,12 @@ import scipy.sparse as sp
 from index_data import batches, doc_ids, random_sparse, vocab
 
 from splade_search.errors import InputError
-from splade_search.indexes import CsrIndex, fast
-from splade_search.indexes.blockmax import block_maxima, term_maxima
-from splade_search.indexes.postings import from_doc_major
-from splade_search.indexes.pruning import PrunedScorer
-from splade_search.indexes.ranges import concat_ranges
+from splade_search.indexes import CsrIndex
+from splade_search.indexes.csr import fast
+from splade_search.indexes.csr.blockmax import block_maxima, term_maxima
+from splade_search.indexes.csr.postings import from_doc_major
+from splade_search.indexes.csr.pruning import PrunedScorer
+from splade_search.indexes.csr.ranges import concat_ranges
 
 PATHS = ["numba", "numpy"] if fast.available() else ["numpy"]
 
@@ -116,7 +117,7 @@ def test_block_scorer_skips_blocks_on_skewed_data():
 
 @pytest.mark.skipif(not fast.available(), reason="needs numba")
 def test_maxscore_kernel_prunes_on_skewed_data():
-    from splade_search.indexes import numba_kernels
+    from splade_search.indexes.csr import numba_kernels
 
     docs, query = skewed(9)
     postings = from_doc_major(docs)

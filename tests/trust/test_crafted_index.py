@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from splade_search.indexes import CsrIndex, compact
+from splade_search.indexes import CsrIndex
+from splade_search.indexes.csr import compact
 from splade_search.indexes.manifest import file_record
-from splade_search.indexes.postings import Postings
+from splade_search.indexes.csr.postings import Postings
 
 N_DOCS, N_TERMS = 40, 12
 CHILD = """

@@ -171,8 +171,8 @@ def test_eval_refuses_both_identical_ids_flags() -> None:
 # ----- one error family -----------------------------------------------------------------------------
 OWNED = [
     "encoder.py", "encoding.py", "hub.py", "model_card.py", "modules", "eval", "training", "retrieval/mining.py",
-    "retrieval/retriever.py", "indexes/search_modes.py", "indexes/pruning.py", "indexes/approximate.py",
-    "indexes/blockmax.py", "indexes/compact.py",
+    "retrieval/retriever.py", "indexes/csr/search_modes.py", "indexes/csr/pruning.py", "indexes/csr/approximate.py",
+    "indexes/csr/blockmax.py", "indexes/csr/compact.py",
 ]
 
 
@@ -190,8 +190,8 @@ def test_user_errors_are_input_errors_and_still_value_errors() -> None:
     import numpy as np
 
     from splade_search.encoder import SparseEncoder
-    from splade_search.indexes.blockmax import block_maxima
-    from splade_search.indexes.postings import Postings
+    from splade_search.indexes.csr.blockmax import block_maxima
+    from splade_search.indexes.csr.postings import Postings
     from splade_search.modules import SpladePooling
 
     with pytest.raises(InputError, match="max_active_dims"):

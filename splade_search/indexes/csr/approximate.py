@@ -36,11 +36,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import InputError
+from ...errors import InputError
 from . import fast
 from .postings import Postings
 from .ranges import concat_ranges, offsets_of
-from .topk import top_k
+from ..topk import top_k
 
 _BISECTION_STEPS = 40
 _FIRST_TIER = 16

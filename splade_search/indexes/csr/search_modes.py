@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import InputError
+from ...errors import InputError
 from . import fast
 from .approximate import ApproximateIndex, ApproximateSettings
 from .blockmax import BlockMaxima, block_maxima, term_maxima
 from .pruning import PrunedScorer
 
 if TYPE_CHECKING:
-    from .base import TopK
-    from .csr import CsrIndex
+    from ..base import TopK
+    from .index import CsrIndex
 
 DEFAULT_MAX_SCORED = 0.2
 PAYBACK = 256.0

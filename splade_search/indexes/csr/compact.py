@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import IndexFormatError, InputError
+from ...errors import IndexFormatError, InputError
 from .postings import Postings, doc_number_dtype
-from .validation import check_listed, check_regular_file
+from ..validation import check_listed, check_regular_file
 
 LAYOUTS = ("plain", "compact")
 CODEC = "zlib-varbyte"

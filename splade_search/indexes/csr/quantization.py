@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import IndexFormatError, InputError
-from .validation import check_scale
+from ...errors import IndexFormatError, InputError
+from ..validation import check_scale
 
 _DTYPES = {"float32": np.float32, "float16": np.float16, "int8": np.int8, "uint8": np.uint8}
 _INT_MAX = {"int8": 127, "uint8": 255}

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import InputError
+from ...errors import InputError
 from .postings import Postings
 
 DEFAULT_BLOCK_SIZE = 128

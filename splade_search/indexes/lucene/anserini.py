@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import InputError
+from ...errors import InputError
 
 MAX_TOKEN_CHARS = 255
 

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from .blockmax import BlockMaxima
 from .postings import Postings
 from .ranges import concat_ranges, offsets_of
-from .topk import top_k
+from ..topk import top_k
 
 _SLACK = 1e-6
 _FIRST_ROUND_BLOCKS = 8

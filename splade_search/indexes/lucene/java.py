@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..errors import BackendUnavailableError
+from ...errors import BackendUnavailableError
 
 INSTALL_HINT = "install the Lucene backend with: pip install 'splade-search[lucene]'"
 JVM_OPTIONS = ("--enable-native-access=ALL-UNNAMED",)

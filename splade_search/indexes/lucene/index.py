@@ -20,24 +20,25 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import IndexFormatError, InputError
-from ..progress import progress_note
+from ...errors import IndexFormatError, InputError
+from ...progress import progress_note
 from .anserini import impacts, lucene_terms, write_collection
-from .base import SparseIndex
-from .batches import Batch, read_batches
+from ..base import SparseIndex
+from ..batches import Batch, read_batches
 from .java import anserini_jar, autoclass, java_home, run_java_main
-from .layout import check_metadata, check_vocab, write_index_files
-from .fields import Records, field_columns
-from .passage_map import PassageMap
-from .generations import check_writable, new_generation
-from .lock import WriteLock
-from .topk import top_k
+from ..layout import check_metadata, check_vocab, write_index_files
+from ..fields import Records, field_columns
+from ..passage_map import PassageMap
+from ..generations import check_writable, new_generation
+from ..lock import WriteLock
+from ..topk import top_k
 
 LUCENE_FOLDER = "lucene"
 _FIELD = "contents"
@@ -65,6 +66,7 @@ class LuceneIndex(SparseIndex):
         )
         self._hash_map = autoclass("java.util.HashMap")
         self._integer = autoclass("java.lang.Integer")
+        self._search_lock = threading.Lock()  # SimpleImpactSearcher is not safe for concurrent searches
 
     @classmethod
     def build(
@@ -148,10 +150,11 @@ class LuceneIndex(SparseIndex):
             return np.empty(0, np.int64), np.empty(0, np.float32)
         k = min(k, len(self))  # Lucene allocates its result heap for the depth asked: never beyond the index
         depth = min(k + 1, len(self))
-        hits = self._searcher.search(query, depth)
-        while len(hits) == depth < len(self) and hits[depth - 1].score == hits[k - 1].score:
-            depth = min(depth * 2, len(self))
+        with self._search_lock:
             hits = self._searcher.search(query, depth)
+            while len(hits) == depth < len(self) and hits[depth - 1].score == hits[k - 1].score:
+                depth = min(depth * 2, len(self))
+                hits = self._searcher.search(query, depth)
         numbers = np.array([self._numbers[hit.docid] for hit in hits], dtype=np.int64)
         scores = (np.array([hit.score for hit in hits], dtype=np.float64) / self._scale**2).astype(np.float32)
         return top_k(numbers, scores, k)

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import InputError
-from .batches import Batch, DocMatrixBuilder, read_batches
-from .docstore import DocStore
-from .fields import FieldColumns, Records, iter_records
+from ...errors import InputError
+from ..batches import Batch, DocMatrixBuilder, read_batches
+from ..docstore import DocStore
+from ..fields import FieldColumns, Records, iter_records
 from .postings import Postings, from_doc_major, keep, merge
 from .quantization import Quantization
 
 if TYPE_CHECKING:
-    from .csr import CsrIndex
+    from .index import CsrIndex
 
 Documents = Iterable[tuple[str, str, str]]
 

@@ -7,7 +7,7 @@ same postings are kept delta-encoded and deflated (see `compact`) and decoded in
 open. A query is scored exactly by gathering only its terms' posting lists and summing ``query
 weight x document weight`` per document (one sparse matrix-vector product); nothing is pruned.
 Search modes ``"pruned"`` (same results, less work) and ``"approximate"`` live in `search_modes`.
-`CsrIndex.add` and `CsrIndex.delete` publish a new generation of the index (see `csr_update`, `generations`).
+`CsrIndex.add` and `CsrIndex.delete` publish a new generation of the index (see `update`, `generations`).
 """
 
 from __future__ import annotations
@@ -20,20 +20,20 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from . import compact, csr_update
-from .base import SparseIndex, TopK
-from .batches import Batch, DocMatrixBuilder, read_batches
-from .fields import FieldColumns, Records, field_columns
-from .passage_map import PassageMap
-from .layout import check_metadata, check_vocab, write_index_files
+from . import compact, update
+from ..base import SparseIndex, TopK
+from ..batches import Batch, DocMatrixBuilder, read_batches
+from ..fields import FieldColumns, Records, field_columns
+from ..passage_map import PassageMap
+from ..layout import check_metadata, check_vocab, write_index_files
 from .postings import Postings, doc_number_dtype, from_doc_major, keep
 from .quantization import Quantization, parse_mode, quantize
 from .search_modes import SearchModes, check_knobs
-from .generations import check_writable, new_generation
-from .lock import WriteLock
-from .storage import load_array, save_array
-from .topk import top_k_dense
-from .validation import check_listed, check_postings
+from ..generations import check_writable, new_generation
+from ..lock import WriteLock
+from ..storage import load_array, save_array
+from ..topk import top_k_dense
+from ..validation import check_listed, check_postings
 
 _INDPTR, _DOCS, _WEIGHTS = "postings_indptr.npy", "postings_docs.npy", "postings_weights.npy"
 Documents = Iterable[tuple[str, str, str]]
@@ -159,10 +159,10 @@ class CsrIndex(SparseIndex):
         """
         with WriteLock(path, lock_timeout):
             index = cls.open(path)
-            csr_update.check_editable(index)
-            all_documents = csr_update.extended_documents(index, documents)
-            new_ids, postings = csr_update.added_postings(index, batches, show_progress)
-            columns = csr_update.extended_fields(index, new_ids, fields)
+            update.check_editable(index)
+            all_documents = update.extended_documents(index, documents)
+            new_ids, postings = update.added_postings(index, batches, show_progress)
+            columns = update.extended_fields(index, new_ids, fields)
             return cls._write(path, _Contents.like(index, index.doc_ids + new_ids, postings, all_documents, columns))
 
     @classmethod
@@ -173,11 +173,11 @@ class CsrIndex(SparseIndex):
         """
         with WriteLock(path, lock_timeout):
             index = cls.open(path)
-            csr_update.check_editable(index)
-            alive, postings = csr_update.remaining_postings(index, ids)
+            update.check_editable(index)
+            alive, postings = update.remaining_postings(index, ids)
             doc_ids = [doc_id for doc_id, kept in zip(index.doc_ids, alive.tolist(), strict=True) if kept]
-            documents = csr_update.kept_documents(index, alive)
-            columns = csr_update.kept_fields(index, alive, doc_ids)
+            documents = update.kept_documents(index, alive)
+            columns = update.kept_fields(index, alive, doc_ids)
             return cls._write(path, _Contents.like(index, doc_ids, postings, documents, columns))
 
     @property
