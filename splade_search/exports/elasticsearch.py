@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .opensearch import DEFAULT_FIELD, _escaped_weights
-from .queries import QueryLike
+from ..retrieval.hits import check_k
+from .queries import DEFAULT_FIELD, QueryLike, feature_weights, query_terms
 
 FIELD_TYPE = "sparse_vector"
 
@@ -32,8 +32,8 @@ def elasticsearch_query(
     ``query``, ``model``, ``vocab``: see `queries`. ``prune``: Elasticsearch's token pruning (``None``: the
     field's default). The vector ``field`` is left out of the returned sources.
     """
-    tokens = _escaped_weights(query, model, vocab, "Elasticsearch")
+    tokens = feature_weights(query_terms(query, model=model, vocab=vocab), "Elasticsearch")
     body: dict[str, Any] = {"field": field, "query_vector": tokens}
     if prune is not None:
         body["prune"] = prune
-    return {"size": k, "query": {"sparse_vector": body}, "_source": {"excludes": [field]}}
+    return {"size": check_k(k), "query": {"sparse_vector": body}, "_source": {"excludes": [field]}}

@@ -3,7 +3,8 @@
 Formats (`FORMATS`): ``opensearch`` and ``elasticsearch`` (a folder of ``mapping.json`` and bulk
 NDJSON files, see `bulk`), ``qdrant`` (a local-mode folder, or a collection on a server with
 ``url``), ``jsonl`` and ``parquet`` (one file). Nothing appears at ``out`` until the export is
-complete; an existing ``out`` is replaced only with ``force`` (see `output`).
+complete; an existing ``out`` is replaced only with ``force`` (see `output`). On a Qdrant server the
+collection is written in place (``force`` drops an existing one first); a failed export leaves it partial.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..errors import InputError
 from ..progress import progress_bar
 from . import bulk, elasticsearch, jsonl, opensearch, parquet, qdrant
 from .output import check_target, staged_file, staged_folder
+from .queries import DEFAULT_FIELD
 from .rows import DEFAULT_BATCH_ROWS, check_exportable
 from .tokens import ESCAPING
 
@@ -33,7 +35,7 @@ def export_index(
     url: str | None = None,
     api_key: str | None = None,
     collection: str | None = None,
-    field: str = opensearch.DEFAULT_FIELD,
+    field: str = DEFAULT_FIELD,
     force: bool = False,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     show_progress: bool = True,

@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .queries import QueryLike, positive_weights, query_terms
-from .tokens import escape_token
+from ..retrieval.hits import check_k
+from .queries import DEFAULT_FIELD, QueryLike, feature_weights, query_terms
 
 FIELD_TYPE = "rank_features"
-DEFAULT_FIELD = "tokens"
 
 
 def opensearch_query(
@@ -26,8 +25,8 @@ def opensearch_query(
     ``query``, ``model``, ``vocab``: see `queries` (a text with ``model=``, a vector with ``vocab=``, or
     ``{token: weight}``). The vector ``field`` is left out of the returned sources.
     """
-    tokens = _escaped_weights(query, model, vocab, "OpenSearch")
-    return {"size": k, "query": {"neural_sparse": {field: {"query_tokens": tokens}}}, "_source": {"excludes": [field]}}
+    tokens = feature_weights(query_terms(query, model=model, vocab=vocab), "OpenSearch")
+    return {"size": check_k(k), "query": {"neural_sparse": {field: {"query_tokens": tokens}}}, "_source": {"excludes": [field]}}
 
 
 def rank_feature_query(
@@ -35,11 +34,7 @@ def rank_feature_query(
 ) -> dict[str, Any]:
     """The search body of a bool ``should`` of linear ``rank_feature`` queries, one per query term (OpenSearch and
     Elasticsearch, any version with ``rank_features``): each scores ``query weight x document weight``."""
-    tokens = _escaped_weights(query, model, vocab, "rank_feature queries")
+    tokens = feature_weights(query_terms(query, model=model, vocab=vocab), "rank_feature queries")
     should = [{"rank_feature": {"field": f"{field}.{name}", "linear": {}, "boost": weight}} for name, weight in tokens.items()]
-    return {"size": k, "query": {"bool": {"should": should}}, "_source": {"excludes": [field]}}
+    return {"size": check_k(k), "query": {"bool": {"should": should}}, "_source": {"excludes": [field]}}
 
-
-def _escaped_weights(query: QueryLike, model: Any, vocab: Sequence[str] | None, engine: str) -> dict[str, float]:
-    weights = positive_weights(query_terms(query, model=model, vocab=vocab), engine)
-    return {escape_token(token): weight for token, weight in weights.items()}

@@ -16,10 +16,9 @@ from typing import Any
 
 from ..errors import BackendUnavailableError, InputError
 from .optional import import_extra
-from .queries import QueryLike, query_terms
+from .queries import DEFAULT_FIELD, QueryLike, query_terms
 from .records import record_batches
 
-DEFAULT_FIELD = "tokens"
 _NAMESPACE = uuid.UUID("6f1c0b9e-2f4a-5d43-9a51-7b3e2c1d0a88")
 
 

@@ -21,6 +21,10 @@ from typing import Any, Union
 
 from ..errors import InputError
 from ..indexes.convert import as_csr
+from .tokens import escape_token
+
+DEFAULT_FIELD = "tokens"
+"""The default name of the vector field (Elasticsearch, OpenSearch) and of the sparse vector (Qdrant)."""
 
 
 @dataclass(frozen=True)
@@ -92,12 +96,12 @@ def _from_vector(query: Any, vocab: Sequence[str] | None) -> QueryTerms:
     return QueryTerms(tuple(ids), tokens, tuple(matrix.data.tolist()))
 
 
-def positive_weights(terms: QueryTerms, engine: str) -> dict[str, float]:
-    """``{token: weight}`` of a query for an engine that scores positive weights only; `InputError` otherwise."""
+def feature_weights(terms: QueryTerms, engine: str) -> dict[str, float]:
+    """``{escaped token: weight}`` of a query for ``engine``, which scores positive weights only (`InputError` otherwise)."""
     weights = terms.token_weights()
     negative = next((t for t, w in weights.items() if w < 0), None)
     if negative is not None:
         raise InputError(f"{engine} scores positive query weights only; token {negative!r} weighs {weights[negative]}")
     if not weights:
         raise InputError(f"the query has no terms to send to {engine} (every weight is zero)")
-    return weights
+    return {escape_token(token): weight for token, weight in weights.items()}

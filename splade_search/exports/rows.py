@@ -1,6 +1,6 @@
 """Reading an index's document vectors back, a batch of rows at a time, in bounded memory.
 
-A csr index keeps its postings term-major (`indexes.postings`: for each term, the documents that
+A csr index keeps its postings term-major (`indexes.csr.postings`: for each term, the documents that
 hold it, ascending). Rows ``[start, stop)`` are one slice of every term's list; a cursor per term
 remembers where the previous batch ended, and one vectorised binary search over all terms at once
 finds where this one ends. Memory: a few arrays of vocabulary size plus the batch's postings,

@@ -6,7 +6,7 @@ JSON object of feature name -> weight and refuse a name with a dot (``.`` separa
 own metadata fields) are refused by some versions and mappers. BERT vocabularies hold ``.``, ``...``,
 ``##.``, ``_`` and, in other models, tokens with spaces or control characters. Lucene's own rules
 (one term per whitespace-free token, at most 32,766 UTF-8 bytes) bit the Lucene backend once already
-(see `indexes.anserini`), so every export and every query builder spells tokens with `escape_token`:
+(see `indexes.lucene.anserini`), so every export and every query builder spells tokens with `escape_token`:
 
 - ``%`` is the escape character: each of ``%``, ``.``, every whitespace and control character is
   written as ``%XX`` per UTF-8 byte (uppercase hex), and so is a leading ``_`` (``%5F``);

@@ -69,6 +69,8 @@ def test_vectors_are_named_by_the_vocabulary_and_zeros_dropped():
         (lambda: opensearch_query("a text"), "model="),
         (lambda: qdrant_query(np.ones((2, 6), np.float32)), "one query vector, got 2"),
         (lambda: opensearch_query(np.ones(4, np.float32), vocab=VOCAB), "4 columns, expected 6"),
+        (lambda: elasticsearch_query(QUERY, k=0), "k must be a positive integer"),
+        (lambda: rank_feature_query(QUERY, k=True), "k must be a positive integer"),
     ],
 )
 def test_bad_queries_are_refused_with_a_reason(call, message):
