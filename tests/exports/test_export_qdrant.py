@@ -89,3 +89,25 @@ def test_an_unreachable_server_fails_fast_naming_it(tmp_path):
     with pytest.raises(BackendUnavailableError, match=r"http://127\.0\.0\.1:9 does not answer"):
         export_index(index, "qdrant", url="http://127.0.0.1:9", show_progress=False)
     assert time.perf_counter() - started < 10
+
+
+def test_a_model_indexed_corpus_searched_by_text_in_qdrant_ranks_as_the_retriever(splade_model, tmp_path):
+    from splade_search.data.documents import Document
+    from splade_search.retrieval.indexing import index_corpus
+    from splade_search.retrieval.retriever import SparseRetriever
+    from tiny_models import WORDS
+
+    rng = np.random.default_rng(0)
+    documents = [Document(f"d{i}", text=" ".join(rng.choice(WORDS, size=12))) for i in range(40)]
+    index_corpus(splade_model, documents, tmp_path / "idx", show_progress=False)
+    retriever = SparseRetriever.from_index(tmp_path / "idx", splade_model)
+    export_index(retriever.index, "qdrant", tmp_path / "store", collection="docs", show_progress=False)
+    client = qdrant.connect(path=str(tmp_path / "store"))
+    try:
+        for text in ("blood sugar and insulin", "the heart of the city", "rain"):
+            expected = [(hit.id, hit.score) for hit in retriever.search(text, 10)]
+            got = search(client, qdrant_query(text, model=splade_model))
+            assert [i for i, _ in got] == [i for i, _ in expected] and len(got) == 10
+            np.testing.assert_allclose([s for _, s in got], [s for _, s in expected], rtol=1e-5)
+    finally:
+        client.close()
