@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny models built on the fly (no downloads) and the embedded tiny SPLADE."""
+"""Shared fixtures: tiny models built on the fly (no downloads: MLM, BERT, dense, cross-encoder) and the embedded tiny SPLADE."""
 
 from __future__ import annotations
 
@@ -35,6 +35,34 @@ def tiny_bert_dir(tmp_path_factory) -> str:
     _write_tokenizer(folder)
     torch.manual_seed(0)
     BertModel(_tiny_config(_vocab_size(folder)), add_pooling_layer=False).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_dense_dir(tmp_path_factory, tiny_bert_dir) -> str:
+    """A dense sentence-transformers folder: Transformer + mean Pooling + Normalize (cosine)."""
+    from splade_search.model_folder import FolderConfig, save_folder
+    from splade_search.modules import Normalize, Pooling, Transformer
+
+    folder = str(tmp_path_factory.mktemp("tiny_dense") / "model")
+    modules = [Transformer(tiny_bert_dir), Pooling(32, "mean"), Normalize()]
+    save_folder(modules, folder, FolderConfig(model_type="SentenceTransformer", similarity_fn_name="cosine"), {})
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_cross_encoder_dir(tmp_path_factory) -> str:
+    """A randomly initialised 1-layer BertForSequenceClassification with one label."""
+    import torch
+    from transformers import BertForSequenceClassification
+
+    folder = str(tmp_path_factory.mktemp("tiny_cross"))
+    _write_tokenizer(folder)
+    torch.manual_seed(0)
+    config = _tiny_config(_vocab_size(folder))
+    config.num_labels = 1
+    BertForSequenceClassification(config).save_pretrained(folder)
+    assert os.path.exists(os.path.join(folder, "model.safetensors"))
     return folder
 
 

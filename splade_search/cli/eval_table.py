@@ -40,10 +40,10 @@ COLUMNS = [
     Column("q dims", lambda r, k: _fmt(r.sparsity["query_active_dims"], ".1f"), 6),
     Column("d dims", lambda r, k: _fmt(r.sparsity["corpus_active_dims"], ".1f"), 7),
     Column("FLOPs", lambda r, k: _fmt(r.sparsity["avg_flops"], ".2f"), 9),
-    Column("size MB", lambda r, k: _fmt(r.index.bytes_on_disk / 1e6, ".2f"), 8),
-    Column("postings", lambda r, k: f"{r.index.postings:,}", 12),
+    Column("size MB", lambda r, k: _fmt(r.index.bytes_on_disk / 1e6 if r.index else None, ".2f"), 8),
+    Column("postings", lambda r, k: f"{r.index.postings:,}" if r.index else "n/a", 12),
     Column("docs/s", lambda r, k: _fmt(r.indexing["docs_per_second"] if r.indexing else None, ".1f"), 11),
-    Column("q enc ms", lambda r, k: _fmt(r.query_encoding.p50_ms, ".2f"), 10),
+    Column("q enc ms", lambda r, k: _fmt(r.query_encoding.p50_ms if r.query_encoding else None, ".2f"), 10),
     Column("p50 ms", lambda r, k: _fmt(r.search.p50_ms, ".3f"), 4),
     Column("p99 ms", lambda r, k: _fmt(r.search.p99_ms, ".3f"), 13),
     Column("QPS", lambda r, k: _fmt(r.search.qps, ",.0f"), 5),
@@ -96,6 +96,8 @@ def _notes(results: Sequence[Any], inexact: Sequence[Any], legend: dict[str, str
     """The caption: systems' legend, what latency means, what inexact modes found, data problems."""
     lines = [f"{label} = {name}" for name, label in legend.items()]
     lines.append("latency: per query after warm-up, 1 thread (q enc = query encoding p50; p50/p99/QPS = index search)")
+    if any(r.query_encoding is None for r in results):
+        lines.append("dense, hybrid and reranked systems (no q enc): p50/p99/QPS are end to end, query encoding included")
     for r in inexact:
         knobs = ", ".join(f"{name}={value}" for name, value in r.search_knobs.items())
         lines.append(f"vs exact@10: share of exact search's top-10 that {r.search_mode} search found" + (f" ({knobs})" if knobs else ""))

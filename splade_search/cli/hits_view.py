@@ -31,10 +31,13 @@ def resnip(hits: list[Any], tokenizer: Any, chars: int) -> None:
         hit.snippet = make_snippet(shown, tokenizer, hit.terms, size=chars) if shown else None
 
 
-def shortfall(found: int, k: int, mode: str, filtered: bool) -> str | None:
-    """Why a query got fewer than ``k`` hits (``None`` when it got ``k``)."""
+def shortfall(found: int, k: int, mode: str, filtered: bool, lexical: bool = True) -> str | None:
+    """Why a query got fewer than ``k`` hits (``None`` when it got ``k``); ``lexical``: hits need a shared term
+    (sparse and BM25 indexes; not dense ones or fusions)."""
     if found >= k:
         return None
+    if not lexical:
+        return f"{found} of {k} hits"
     if mode == "approximate":
         return f"approximate search found {found} of {k} hits; --mode exact finds every match"
     reason = "shares a term with this query" + (" and passes the filter" if filtered else "")
@@ -56,16 +59,21 @@ def _trimmed(hit: dict, fields: tuple[str, ...] | None) -> dict:
 
 
 def hits_table(title: str, hits: list[Any], terms: int, note: str | None) -> Table:
-    """The hits of one query as a table: the id is never cut, the document and reasons columns share the rest."""
+    """The hits of one query as a table: the id is never cut, the document and reasons columns share the rest;
+    fused or reranked hits add the rank and score each leg (or the first stage) gave them."""
     table = Table(title=title, caption=note, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("id", no_wrap=True, overflow="fold")
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("document", ratio=3, overflow="fold")
     table.add_column("why (query x doc = part)", ratio=2, overflow="fold")
+    fused = any(hit.legs for hit in hits)
+    if fused:
+        table.add_column("found by (rank, score)", no_wrap=True)
     for hit in hits:
         why = "\n".join(f"{t.token} {t.query_weight:.2f}x{t.doc_weight:.2f}={t.contribution:.2f}" for t in hit.terms[:terms])
-        table.add_row(str(hit.rank), escape(hit.id), f"{hit.score:.3f}", _document(hit), escape(why))
+        legs = "\n".join(f"{name} #{leg.rank} ({leg.score:.3f})" for name, leg in hit.legs.items())
+        table.add_row(str(hit.rank), escape(hit.id), f"{hit.score:.3f}", _document(hit), escape(why), *([escape(legs)] if fused else []))
     return table
 
 

@@ -15,6 +15,7 @@ from .loading import load_encoder
 from .options import (
     ENCODER_BACKENDS,
     about,
+    bm25_impl_option,
     check_backend,
     check_choice,
     check_max_length,
@@ -66,8 +67,9 @@ def register(app: typer.Typer) -> None:
         aggregate: str = typer.Option(
             None, "--aggregate", help="How passages score a document by default: max, first or sum-top-<m>; default: max."
         ),
-        bm25_impl: str = typer.Option(
-            "auto", "--bm25-impl", help="With --model bm25: lucene (Anserini), inprocess (no Java) or auto."
+        bm25_impl: str = bm25_impl_option(),
+        dense: str = typer.Option(
+            None, "--dense", metavar="MODEL", help="Build a dense (faiss) index with this sentence-transformers model instead, e.g. minilm."
         ),
         update: bool = typer.Option(
             False, "--update", help="Sync an existing index with CORPUS: encode only new or changed documents, drop removed ones."
@@ -84,13 +86,17 @@ def register(app: typer.Typer) -> None:
         backend_encoder: str = encoder_backend_option(),
         json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
-        """Encode CORPUS with a sparse encoder and build an index (resumable after an interruption)."""
+        """Encode CORPUS with a sparse encoder and build an index (resumable after an interruption); --model bm25: a BM25
+        index; --dense MODEL: a dense one."""
+        from ..bm25.indexing import IMPLEMENTATIONS as BM25_IMPLEMENTATIONS
         from ..data import read_corpus
         from ..retrieval.indexing import check_same_corpus, index_corpus
         from ..retrieval.locations import default_index_path
 
         check_choice(backend_encoder, ENCODER_BACKENDS, "--backend-encoder", "encoder backend")
-        check_choice(bm25_impl, ("auto", "lucene", "inprocess"), "--bm25-impl", "BM25 implementation")
+        check_choice(bm25_impl, BM25_IMPLEMENTATIONS, "--bm25-impl", "BM25 implementation")
+        if dense is not None:
+            _check_dense_options(model, backend, update, fast, backend_encoder, quantization, storage, max_active_dims)
         target = out or default_index_path(corpus)
         source = corpus_source(corpus, hub_config, hub_split)
         _check_options(backend, quantization, storage, on_decode_error, target, force and not update)
@@ -108,7 +114,9 @@ def register(app: typer.Typer) -> None:
             total = count_corpus(corpus, **read_options) if Path(corpus).exists() else None
             documents = read_corpus(corpus, **read_options, hub_config=hub_config, hub_split=hub_split)
             model = model or DEFAULT_MODEL
-            if model == "bm25":
+            if dense is not None:
+                report = _index_dense(documents, target, dense, batch_size, max_length, force and not update, json_output)
+            elif model == "bm25":
                 if passage_settings is not None or backend != "csr":
                     refuse("--model", "bm25 builds its own index (use --bm25-impl); --passages and --backend do not apply")
                 from ..bm25 import index_bm25
@@ -157,7 +165,10 @@ def _print_summary(report: Any, target: Path, json_output: bool) -> None:
     table.add_row("backend", stats["backend"])
     table.add_row("documents", f"{stats['documents']:,}")
     per = 'passage' if stats['passages'] is not None else 'doc'
-    table.add_row("postings", f"{stats['postings']:,} ({stats['avg_doc_terms']:.1f} terms/{per})")
+    if stats["backend"] == "faiss":
+        table.add_row("vectors", f"{stats['documents']:,} x {stats['vocab_size']} dimensions")
+    else:
+        table.add_row("postings", f"{stats['postings']:,} ({stats['avg_doc_terms']:.1f} terms/{per})")
     layout = getattr(report.index, "storage", None)
     table.add_row("size on disk", f"{stats['bytes_on_disk'] / 1e6:.2f} MB" + (f" ({layout})" if layout else ""))
     table.add_row("encoding", f"{summary['encode_seconds']} s ({summary['docs_per_second']} docs/s)")
@@ -173,6 +184,35 @@ def _print_summary(report: Any, target: Path, json_output: bool) -> None:
             f"{report.index.metadata.get('max_length')} tokens and were cut there; index with --passages to keep all text",
             soft_wrap=True,
         )
+
+
+def _check_dense_options(
+    model: str | None, backend: str, update: bool, fast: bool, encoder: str, quantization: str | None, storage: str | None, dims: int | None
+) -> None:
+    """Refuse the sparse-index options that ``--dense`` cannot take, before anything is read."""
+    sparse_only = {
+        "--model": model is not None, "--backend": backend != "csr", "--update": update, "--fast": fast,
+        "--backend-encoder": encoder != "torch", "--quantization": quantization is not None, "--storage": storage is not None,
+        "--max-active-dims": dims is not None,
+    }
+    for flag, given in sparse_only.items():
+        if given:
+            refuse(flag, "applies to sparse indexes; --dense MODEL builds a dense (faiss) index with that model")
+
+
+def _index_dense(documents: Any, target: Path, name: str, batch_size: int, max_length: int | None, force: bool, json_output: bool) -> Any:
+    """Encode ``documents`` with the dense model ``name`` into a dense index at ``target``; the indexing report."""
+    from ..dense import DenseRetriever
+    from .loading import load_dense
+
+    encoder = load_dense(name)
+    check_max_length(encoder, max_length)
+    if max_length is not None:
+        encoder.max_seq_length = max_length
+    retriever = DenseRetriever.build(
+        encoder, documents, target, model_reference=name, batch_size=batch_size, force=force, show_progress=not json_output
+    )
+    return retriever.report
 
 
 def corpus_source(corpus: str, hub_config: str | None = None, hub_split: str | None = None) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +20,11 @@ def load_encoder(name_or_path: str, *, fast: bool = False, **kwargs: Any) -> Any
     ``warning:`` line each on stderr. ``fast``: project onto the vocabulary in bfloat16 (SPLADE models
     only; see `SpladePooling.projection_dtype`).
     """
-    from transformers.utils import logging as hf_logging
-
     from ..encoder import SparseEncoder
     from ..modules import SpladePooling
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
+    with quiet_loading():
         encoder = SparseEncoder(name_or_path, **kwargs)
-    _report(caught)
     if fast:
         poolings = [m for m in encoder.modules() if isinstance(m, SpladePooling)]
         if not poolings:
@@ -36,6 +32,27 @@ def load_encoder(name_or_path: str, *, fast: bool = False, **kwargs: Any) -> Any
         for pooling in poolings:
             pooling.projection_dtype = "bfloat16"
     return encoder
+
+
+def load_dense(name_or_path: str) -> Any:
+    """A DenseEncoder for ``name_or_path``, loaded as quietly as `load_encoder`."""
+    from ..dense import DenseEncoder
+
+    with quiet_loading():
+        return DenseEncoder(name_or_path)
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Load models inside the block without transformers' reports and bars; this package's warnings become one line each."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        yield
+    _report(caught)
 
 
 def _report(caught: list[warnings.WarningMessage]) -> None:
@@ -67,3 +84,32 @@ def load_index_encoder(index: Any, name_or_path: str | None = None, **kwargs: An
     encoder = load_encoder(recorded_model(index), **kwargs)
     check_recorded_model(index, encoder)
     return encoder
+
+
+def open_sparse(index: Any, model: str | None = None, *, mode: str = "exact", knobs: Any = None, **kwargs: Any) -> tuple[Any, Any]:
+    """``(encoder, retriever)`` for an opened sparse index: BM25 indexes search with BM25 (no encoder), others
+    with the model they record (or ``model``); ``kwargs`` go to `load_encoder`."""
+    from ..bm25 import BM25Retriever, is_bm25_index
+    from ..retrieval import SparseRetriever
+    from .options import refuse
+
+    if is_bm25_index(index):
+        if model not in (None, "bm25"):
+            refuse("--model", f"{index.path} is a BM25 index; it is searched with BM25, not with {model!r}")
+        return None, BM25Retriever(index, mode=mode, knobs=knobs)
+    encoder = load_index_encoder(index, model, **kwargs)
+    return encoder, SparseRetriever(encoder, index, mode=mode, knobs=knobs)
+
+
+def open_index(path: str | Path, *, mode: str = "exact", knobs: Any = None, **kwargs: Any) -> Any:
+    """The retriever of any index folder with its recorded model: sparse, BM25 (both in ``mode`` with ``knobs``)
+    or dense (exact search); ``kwargs`` go to `load_encoder`."""
+    from ..indexes import SparseIndex
+    from ..retrieval.opener import index_kind
+
+    if index_kind(path) == "dense":
+        from ..dense import DenseRetriever
+
+        with quiet_loading():
+            return DenseRetriever.open(path)
+    return open_sparse(SparseIndex.open(path), mode=mode, knobs=knobs, **kwargs)[1]

@@ -38,6 +38,11 @@ def _at_most_max_k(value: int | None) -> int | None:
 ENCODER_BACKENDS = ("torch", "onnx", "openvino")
 
 
+def bm25_impl_option() -> Any:
+    """``--bm25-impl``: which BM25 builds and searches (``bm25.indexing``)."""
+    return typer.Option("auto", "--bm25-impl", help="With --model bm25: lucene (Anserini), inprocess (no Java) or auto.")
+
+
 def encoder_backend_option() -> Any:
     """``--backend-encoder``: what runs the model's transformer (`splade_search.backends`)."""
     return typer.Option(

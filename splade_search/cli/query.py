@@ -23,6 +23,17 @@ from .options import (
     top_k_option,
     trust_remote_code_option,
 )
+from .pipeline_options import (
+    depth_option,
+    fusion_option,
+    hybrid_option,
+    normalization_option,
+    pipeline_settings,
+    rerank_depth_option,
+    rerank_option,
+    rrf_k_option,
+    weights_option,
+)
 from .search_options import (
     aggregate_option,
     check_filter_fields,
@@ -41,7 +52,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def query(
         texts: list[str] = typer.Argument(None, help="Query texts (or --queries FILE, not both)."),
-        index: Path = typer.Option(None, "--index", "-i", help="Index folder; default: the newest under indexes/."),
+        index: Path = typer.Option(None, "--index", "-i", help="Index folder (sparse, BM25 or dense); default: the newest under indexes/."),
         k: int = top_k_option(10, "Hits per query."),
         queries: Path = typer.Option(
             None, "--queries", help="File of queries (queries.jsonl, id<TAB>text, or one per line); hits are printed."
@@ -62,15 +73,24 @@ def register(app: typer.Typer) -> None:
         fields: str = typer.Option(
             None, "--fields", metavar="NAMES", help=f"--json: the hit fields to keep, e.g. id,score,title,snippet; of {', '.join(HIT_FIELDS)}."
         ),
+        hybrid: str = hybrid_option(),
+        fusion: str = fusion_option(),
+        rrf_k: float = rrf_k_option(),
+        weights: str = weights_option(),
+        normalization: str = normalization_option(),
+        depth: str = depth_option(),
+        rerank: str = rerank_option(),
+        rerank_depth: int = rerank_depth_option(),
         trust_remote_code: bool = trust_remote_code_option(),
         backend_encoder: str = encoder_backend_option(),
         json_output: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Search an index; each hit shows the terms that matched and their query x document weights.
+        """Search an index, or several fused (--hybrid), optionally reranked; each hit shows the terms that matched
+        and their query x document weights, and which legs of a hybrid found it.
 
         Query texts or a --queries file print their hits; --run FILE writes those of a --queries file as a TREC run.
         """
-        from ..indexes import SparseIndex, check_search_settings
+        from ..retrieval.hits import supports
         from ..retrieval.locations import latest_index
 
         if texts and queries is not None:
@@ -89,50 +109,71 @@ def register(app: typer.Typer) -> None:
         check_choice(backend_encoder, ENCODER_BACKENDS, "--backend-encoder", "encoder backend")
         chosen = parsed_filter(filters)
         aggregation, _ = parsed_aggregate(aggregate)
+        pipeline = pipeline_settings(hybrid, fusion, rrf_k, weights, normalization, depth, rerank, rerank_depth)
+        _check_pipeline(pipeline, index, model, chosen, aggregation, passages)
         check_input_file(queries, "--queries")
         check_output_file(run, "--run")
         with user_errors(run), reported_warnings():
             found = read_query_file(queries) if queries is not None else None
-            path = index or latest_index()
-            opened = SparseIndex.open(path)
-            with about("--mode / --knob"):
-                check_search_settings(opened.backend, mode, knobs)
-            check_filter_fields(opened, chosen)
-            encoder, retriever = _retriever(opened, model, mode, knobs, trust_remote_code, backend_encoder)
+            if pipeline.legs:
+                pipeline.check_legs(mode, knobs)
+                encoder, retriever, where = None, pipeline.hybrid(mode, knobs), pipeline.label()
+            else:
+                path = index or latest_index()
+                encoder, retriever = _open(path, model, mode, knobs, chosen, trust_remote_code, backend_encoder)
+                where = " ".join([str(path), pipeline.label()]).strip()
             if encoder is None and (aggregation or passages):
-                refuse("--aggregate" if aggregation else "--passages", "applies to sparse-encoder indexes, not to BM25 ones")
+                refuse("--aggregate" if aggregation else "--passages", "applies to sparse-encoder indexes, not to BM25 or dense ones")
+            lexical = retriever.name in ("sparse", "bm25")  # a shortfall means no more documents share a term
+            retriever = pipeline.reranked(retriever)
             if found is not None and run is not None:
                 _run_file(retriever, found, run, k, json_output, chosen, aggregation, mode)
                 return
             ids = list(found) if found is not None else [None] * len(texts)
             asked = list(found.values()) if found is not None else list(texts)
-            options = {"aggregation": aggregation, "passages": passages} if encoder is not None else {}
-            results = retriever.search(asked, k=k, explain=True, filter=chosen, **options)
+            options = {"explain": True, "filter": chosen, "aggregation": aggregation, "passages": passages}
+            results = retriever.search(asked, k=k, **{name: value for name, value in options.items() if supports(retriever, name)})
             if snippet_chars != DEFAULT_SNIPPET_CHARS and encoder is not None:
                 for hits in results:
                     resnip(hits, encoder.tokenizer, snippet_chars)
-        notes = [shortfall(len(hits), k, mode, chosen is not None) for hits in results]
+        notes = [shortfall(len(hits), k, mode, chosen is not None, lexical) for hits in results]
         if json_output:
             print_json([query_json(*row, k, note, kept, qid) for row, note, qid in zip(zip(asked, results), notes, ids)])
             return
         for text, hits, note, qid in zip(asked, results, notes, ids):
-            title = f"{qid + ': ' if qid is not None else ''}{text!r} in {path}"
+            title = f"{qid + ': ' if qid is not None else ''}{text!r} in {where}"
             console.print(hits_table(escape(title), hits, terms, note))
 
 
-def _retriever(opened: Any, model: str | None, mode: str, knobs: dict, trust: bool, backend: str) -> tuple[Any, Any]:
-    """``(encoder, retriever)`` for an opened index: BM25 indexes search with BM25 (no encoder), others with
-    the model they record (or ``--model``)."""
-    from ..bm25 import BM25Retriever, is_bm25_index
-    from ..retrieval import SparseRetriever
-    from .loading import load_index_encoder
+def _check_pipeline(pipeline: Any, index: Path | None, model: str | None, chosen: Any, aggregation: str | None, passages: bool) -> None:
+    """Refuse options that a hybrid or a reranked search cannot take."""
+    if pipeline.legs and index is not None:
+        refuse("--hybrid", "give --index or --hybrid legs, not both")
+    if pipeline.legs and model is not None:
+        refuse("--model", "each --hybrid leg searches with the model its index records")
+    for flag, given in (("--filter", chosen is not None), ("--aggregate", aggregation is not None), ("--passages", passages)):
+        if given and pipeline.active:
+            refuse(flag, f"applies to one sparse index searched on its own, not with {'--hybrid' if pipeline.legs else '--rerank'}")
 
-    if is_bm25_index(opened):
-        if model not in (None, "bm25"):
-            refuse("--model", f"{opened.path} is a BM25 index; it is searched with BM25, not with {model!r}")
-        return None, BM25Retriever(opened, mode=mode, knobs=knobs)
-    encoder = load_index_encoder(opened, model, trust_remote_code=trust, backend=backend)
-    return encoder, SparseRetriever(encoder, opened, mode=mode, knobs=knobs)
+
+def _open(path: Path, model: str | None, mode: str, knobs: dict, chosen: Any, trust: bool, backend: str) -> tuple[Any, Any]:
+    """``(encoder, retriever)`` of one index folder: sparse or BM25 (mode, knobs and filter checked before a model
+    loads), or dense (no encoder returned: its hits have no terms)."""
+    from ..indexes import SparseIndex, check_search_settings
+    from ..retrieval.opener import index_kind
+    from .loading import open_index, open_sparse
+
+    if index_kind(path) == "dense":
+        sparse_only = {"--model": model is not None, "--mode / --knob": mode != "exact" or bool(knobs), "--filter": chosen is not None}
+        for flag, given in sparse_only.items():
+            if given:
+                refuse(flag, f"{path} is a dense index, searched exactly with its recorded model; {flag} applies to sparse indexes")
+        return None, open_index(path)
+    opened = SparseIndex.open(path)
+    with about("--mode / --knob"):
+        check_search_settings(opened.backend, mode, knobs)
+    check_filter_fields(opened, chosen)
+    return open_sparse(opened, model, mode=mode, knobs=knobs, trust_remote_code=trust, backend=backend)
 
 
 def _run_file(
@@ -148,7 +189,8 @@ def _run_file(
     """Write the hits of the ``--queries`` file as a TREC run and say where they went (and how many queries came up short)."""
     from ..data import write_run
 
-    results = retriever.run(found, k=k, filter=chosen, **({"aggregation": aggregation} if aggregation else {}))
+    options = {name: value for name, value in (("filter", chosen), ("aggregation", aggregation)) if value is not None}
+    results = retriever.run(found, k=k, **options)
     write_run(target, results, tag="splade-search")
     short = sum(len(hits) < k for hits in results.values())
     if json_output:

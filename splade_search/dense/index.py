@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BackendUnavailableError, IndexFormatError, InputError
-from ..indexes.base import SearchResult
+from ..indexes.base import IndexStats, SearchResult
 from ..indexes.docstore import DocStore
 from ..indexes.generations import new_generation, open_snapshot
 from ..indexes.layout import DENSE_INDEX_FORMAT, DOC_IDS_FILE, DOCS_FOLDER, check_metadata
@@ -164,6 +164,12 @@ class DenseIndex:
 
     def __len__(self) -> int:
         return len(self._doc_ids)
+
+    def stats(self) -> IndexStats:
+        """Size and shape, in the sparse indexes' terms: every document stores ``dimension`` float32 values."""
+        values = len(self) * self.dimension
+        on_disk = sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
+        return IndexStats("faiss", len(self), values, self.dimension, float(self.dimension), on_disk, "float32", None)
 
     def __repr__(self) -> str:
         return f"DenseIndex({str(self.path)!r}, documents={len(self)}, dimension={self.dimension})"

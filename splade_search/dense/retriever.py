@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import numpy as np
 from ..data.documents import Document
 from ..errors import IndexMismatchError, InputError
 from ..indexes.base import SearchResult
+from ..progress import progress_bar
 from ..retrieval.hits import Hit, Retriever, check_k, check_queries
+from ..retrieval.indexing import IndexingReport
 from ..retrieval.rows import document_text
 from ..retrieval.model_record import FINGERPRINT_KEY, fingerprint
 from .encoder import DEFAULT_DENSE_MODEL, DenseEncoder
@@ -37,6 +40,7 @@ class DenseRetriever(Retriever):
         self.model, self.index, self.mode, self.batch_size = model, index, mode, batch_size
         if mode == "hnsw":
             index.graph(self._knobs["m"], self._knobs["ef_construction"])  # built now, not on the first query
+        self.report: Any = None
 
     @property
     def knobs(self) -> dict[str, Any]:
@@ -58,12 +62,16 @@ class DenseRetriever(Retriever):
         lock_timeout: float = 0.0,
         mode: str = "exact",
         knobs: Mapping[str, Any] | None = None,
+        show_progress: bool = False,
     ) -> "DenseRetriever":
         """Encode ``documents`` (title + text, BEIR-style) with ``model`` (default ``"minilm"``) into a dense index at ``path``.
 
         The index records the model's reference and a fingerprint of its weights, so `open` loads the
         same model again. Published as a new generation, like every index (one writer at a time).
+        ``show_progress``: a progress bar of the encoding on stderr. The indexing report (documents,
+        encode and build seconds) is kept as ``report``.
         """
+
         encoder = model if isinstance(model, DenseEncoder) else DenseEncoder(model or DEFAULT_DENSE_MODEL)
         reference = model_reference or encoder.model_name_or_path or encoder.model_path
         check_dense_settings(mode, knobs)
@@ -75,16 +83,27 @@ class DenseRetriever(Retriever):
             "max_length": encoder.max_seq_length,
         }
 
-        def batches() -> Iterable[tuple[list[str], np.ndarray]]:
+        encoding = [0.0]
+
+        def batches(advance: Callable[[int], None]) -> Iterable[tuple[list[str], np.ndarray]]:
             for start in range(0, len(docs), chunk_size):
                 chunk = docs[start : start + chunk_size]
-                yield [d.id for d in chunk], encoder.encode_document([document_text(d) for d in chunk], batch_size=batch_size)
+                began = time.perf_counter()
+                rows = encoder.encode_document([document_text(d) for d in chunk], batch_size=batch_size)
+                encoding[0] += time.perf_counter() - began
+                yield [d.id for d in chunk], rows
+                advance(len(chunk))
 
         stored = ((d.id, d.title, d.text) for d in docs) if store_documents else None
-        index = DenseIndex.build(
-            path, batches(), similarity=encoder.similarity_fn_name, metadata=metadata, documents=stored, force=force, lock_timeout=lock_timeout
-        )
-        return cls(encoder, index, mode=mode, knobs=knobs, batch_size=batch_size)
+        began = time.perf_counter()
+        with progress_bar("encoding", len(docs), enabled=show_progress) as advance:
+            index = DenseIndex.build(
+                path, batches(advance), similarity=encoder.similarity_fn_name, metadata=metadata, documents=stored, force=force,
+                lock_timeout=lock_timeout,
+            )
+        retriever = cls(encoder, index, mode=mode, knobs=knobs, batch_size=batch_size)
+        retriever.report = IndexingReport(index, len(docs), 0, encoding[0], time.perf_counter() - began - encoding[0])
+        return retriever
 
     @classmethod
     def open(

@@ -34,7 +34,12 @@ from .metrics import DEFAULT_K_VALUES, evaluate_run
 
 @dataclass
 class IndexEvaluation:
-    """Quality, sparsity, size and speed of one system (model + index) on one query set."""
+    """Quality, sparsity, size and speed of one system (model + index, or a pipeline) on one query set.
+
+    Systems that are not one sparse index (dense, hybrid, reranked; see `pipeline_eval`) have no
+    ``query_encoding`` (``search`` is then end to end, query encoding included) and no sparsity;
+    a hybrid or reranked system has no ``index`` either.
+    """
 
     system: str
     dataset: str
@@ -42,8 +47,8 @@ class IndexEvaluation:
     k: int
     queries: int
     metrics: dict[str, float]
-    index: IndexStats
-    query_encoding: LatencyStats
+    index: IndexStats | None
+    query_encoding: LatencyStats | None
     search: LatencyStats
     batch_qps: float
     batch_encode_seconds: float
@@ -65,9 +70,9 @@ class IndexEvaluation:
             "queries": self.queries,
             "metrics": dict(self.metrics),
             "sparsity": dict(self.sparsity),
-            "index": self.index.to_dict(),
+            "index": self.index.to_dict() if self.index is not None else None,
             "indexing": dict(self.indexing) if self.indexing else None,
-            "query_encoding": self.query_encoding.to_dict(),
+            "query_encoding": self.query_encoding.to_dict() if self.query_encoding is not None else None,
             "search": self.search.to_dict(),
             "batch_qps": self.batch_qps,
             "batch_encode_seconds": self.batch_encode_seconds,
@@ -116,9 +121,8 @@ def evaluate_retriever(
         timed = texts if latency_queries is None else texts[:latency_queries]
         encoding, search = _latencies(retriever, [vectors[i] for i in range(len(timed))], timed, depth, warmup)
     run = {qid: dict(zip(r.ids, np.asarray(r.scores, dtype=float).tolist())) for qid, r in zip(query_ids, results)}
-    if ignore_identical_ids:
-        run = {qid: _without(hits, qid, k) for qid, hits in run.items()}
-    evaluation = evaluate_run(data.qrels, run, _k_values(k))
+    run = without_self_hits(run, k) if ignore_identical_ids else run
+    evaluation = evaluate_run(data.qrels, run, k_values(k))
     stats = index.stats()
     compared = None if retriever.mode == "exact" else recall_vs_exact(results, index.search_documents(vectors, k=depth), k)
     return IndexEvaluation(
@@ -134,7 +138,7 @@ def evaluate_retriever(
         batch_qps=len(query_ids) / batch_seconds if batch_seconds > 0 else float("inf"),
         batch_encode_seconds=batch_encode_seconds,
         sparsity=sparsity_stats(vectors, index),
-        indexing=_indexing(indexing),
+        indexing=indexing_summary(indexing),
         data={**data.stats, "queries_without_results": sum(1 for hits in run.values() if not hits)},
         search_mode=retriever.mode,
         search_knobs=retriever.knobs,
@@ -158,11 +162,36 @@ def evaluate_model(
     knobs: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> IndexEvaluation:
-    """Index the corpus of ``data`` with ``model`` at ``index_path`` (``max_length`` tokens per document), then :func:`evaluate_retriever`.
+    """Index the corpus of ``data`` with ``model`` at ``index_path`` (see `index_model`), then :func:`evaluate_retriever`.
 
-    ``mode`` and ``knobs``: the search settings of the retriever (checked against ``backend``
-    before indexing). ``options`` go to :func:`evaluate_retriever` (``k``, ``query_max_length``,
-    ``ignore_identical_ids``...).
+    ``options`` go to :func:`evaluate_retriever` (``k``, ``query_max_length``, ``ignore_identical_ids``...).
+    """
+    retriever, report = index_model(
+        model, data, index_path, backend=backend, max_length=max_length, batch_size=batch_size, model_reference=model_reference,
+        show_progress=show_progress, backend_options=backend_options, mode=mode, knobs=knobs,
+    )
+    options.setdefault("system", model_reference or str(index_path))
+    return evaluate_retriever(retriever, data, indexing=report, **options)
+
+
+def index_model(
+    model: Any,
+    data: BeirData,
+    index_path: str | Path,
+    *,
+    backend: str = "csr",
+    max_length: int | None = None,
+    batch_size: int = 32,
+    model_reference: str | None = None,
+    show_progress: bool = False,
+    backend_options: dict[str, Any] | None = None,
+    mode: str = "exact",
+    knobs: Mapping[str, Any] | None = None,
+) -> tuple[Any, Any]:
+    """Index the corpus of ``data`` with ``model`` at ``index_path`` (``max_length`` tokens per document):
+    ``(SparseRetriever, IndexingReport)``.
+
+    ``mode`` and ``knobs``: the search settings of the retriever (checked against ``backend`` before indexing).
     """
     from ..retrieval import SparseRetriever, index_corpus
 
@@ -179,9 +208,7 @@ def evaluate_model(
         show_progress=show_progress,
         backend_options=backend_options,
     )
-    options.setdefault("system", model_reference or str(index_path))
-    retriever = SparseRetriever(model, report.index, mode=mode, knobs=knobs)
-    return evaluate_retriever(retriever, data, indexing=report, **options)
+    return SparseRetriever(model, report.index, mode=mode, knobs=knobs), report
 
 
 def recall_vs_exact(found: list[DocumentResult], exact: list[DocumentResult], k: int) -> dict[str, float]:
@@ -223,8 +250,9 @@ def corpus_term_counts(index: SparseIndex) -> np.ndarray | None:
 
 @contextmanager
 def query_length(model: Any, max_length: int | None) -> Iterator[None]:
-    """Encode with ``max_length`` tokens inside the block, restoring the model's own limit after it."""
-    if max_length is None:
+    """Encode with ``max_length`` tokens inside the block, restoring the model's own limit after it
+    (a model without a token limit, such as BM25's, is left as it is)."""
+    if max_length is None or not hasattr(model, "max_seq_length"):
         yield
         return
     previous = model.max_seq_length
@@ -252,16 +280,18 @@ def _overlap(found: list[DocumentResult], exact: list[DocumentResult], depth: in
     return float(np.mean(shares)) if shares else 1.0
 
 
-def _without(hits: Mapping[str, float], query_id: str, k: int) -> dict[str, float]:
-    kept = [(doc_id, score) for doc_id, score in hits.items() if doc_id != query_id]
-    return dict(kept[:k])
+def without_self_hits(run: Mapping[str, Mapping[str, float]], k: int) -> dict[str, dict[str, float]]:
+    """``run`` without the hit whose id equals its query id, ``k`` hits per query at most."""
+    return {qid: dict([(doc_id, score) for doc_id, score in hits.items() if doc_id != qid][:k]) for qid, hits in run.items()}
 
 
-def _k_values(k: int) -> list[int]:
+def k_values(k: int) -> list[int]:
+    """The cut-offs metrics are reported at for a run ``k`` deep."""
     return sorted({value for value in DEFAULT_K_VALUES if value <= k} | {k})
 
 
-def _indexing(report: Any) -> dict[str, float] | None:
+def indexing_summary(report: Any) -> dict[str, float] | None:
+    """Documents, encode and build seconds, documents per second of an `IndexingReport` (``None`` without one)."""
     if report is None:
         return None
     return {

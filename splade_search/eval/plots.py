@@ -29,7 +29,8 @@ def plot_tradeoff(
     """Draw ``metric`` against ``x`` (``sparsity``, ``latency`` or ``flops``) for evaluation results and save a PNG.
 
     ``results`` are :class:`~splade_search.eval.index_eval.IndexEvaluation` objects or their
-    ``to_dict()`` forms; each is labelled ``system (dataset)``.
+    ``to_dict()`` forms; each is labelled ``system (dataset)``. Systems without the x value
+    (sparsity of dense, hybrid and reranked systems) are left out.
     """
     if x not in X_AXES:
         raise InputError(f"unknown x axis {x!r}; choose one of {', '.join(X_AXES)}")
@@ -41,9 +42,12 @@ def plot_tradeoff(
     for record in records:
         x_value = (record.get(section) or {}).get(key)
         y_value = record.get("metrics", {}).get(metric)
-        if x_value is None or y_value is None:
-            raise InputError(f"{record.get('system')}: no {key!r} or {metric!r} to plot")
-        points.append((float(x_value), float(y_value), f"{record.get('system')} ({record.get('dataset')})"))
+        if y_value is None:
+            raise InputError(f"{record.get('system')}: no {metric!r} to plot")
+        if x_value is not None:  # dense, hybrid and reranked systems have no sparsity
+            points.append((float(x_value), float(y_value), f"{record.get('system')} ({record.get('dataset')})"))
+    if not points:
+        raise InputError(f"no system has {key!r} to plot; choose another x axis")
     pyplot = _pyplot()
     figure, axes = pyplot.subplots(figsize=(7, 4.5))
     for x_value, y_value, name in points:

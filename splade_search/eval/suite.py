@@ -16,7 +16,8 @@ from typing import Any
 
 from ..data import BeirData
 from ..errors import InputError
-from .index_eval import IndexEvaluation, evaluate_model, evaluate_retriever
+from .index_eval import IndexEvaluation, evaluate_retriever, index_model
+from .systems import PipelineSpec
 
 NANO_PREFIX = "nano:"
 """``--data`` values starting with this name NanoBEIR subsets (``nano:scifact,nfcorpus`` or ``nano:all``)."""
@@ -99,33 +100,78 @@ def evaluate_suite(
     root: str | Path,
     settings: SuiteSettings,
     judged: Judged | None = None,
+    *,
+    bm25: str | None = None,
+    dense: Mapping[str, Any] | None = None,
+    pipeline: PipelineSpec | None = None,
 ) -> list[IndexEvaluation]:
     """One `IndexEvaluation` per system and dataset, dataset by dataset.
 
-    ``encoders`` (name: encoder) are indexed on each dataset's corpus on every backend, under ``root``;
-    ``retrievers`` (name: `SparseRetriever`) are evaluated as they are, on ``datasets`` or, without
-    any, on their own documents with the ``judged`` queries.
+    ``encoders`` (name: sparse encoder) are indexed on each dataset's corpus on every backend, under
+    ``root``; so are BM25 (``bm25``: its implementation, ``"auto"``, ``"lucene"`` or ``"inprocess"``;
+    ``None``: no BM25 system) and ``dense`` models (name: `DenseEncoder`, faiss exact search).
+    ``retrievers`` (name: retriever of an existing index) are evaluated as they are, on ``datasets``
+    or, without any, on their own documents with the ``judged`` queries. ``pipeline`` adds a hybrid
+    of those systems and/or reranked ones (see `PipelineSpec`); an encoder on several backends is a
+    leg and a first stage on its first backend. Queries are never cut for BM25.
     """
     if datasets is None and retrievers and judged is None:
         raise InputError("give datasets, or queries and judgements to evaluate the indexes on")
-    if datasets is None and encoders:
+    if datasets is None and (encoders or bm25 or dense):
         raise InputError("models are indexed on a dataset's corpus; give datasets to evaluate them")
     root, results = Path(root), []
     for dataset in datasets or [None]:
-        for name, encoder in encoders.items():
-            for backend in dict.fromkeys(settings.backends):
-                results.append(
-                    evaluate_model(
-                        encoder, dataset, root / run_name(name, backend, dataset.name), backend=backend,
-                        model_reference=name, system=name, ignore_identical_ids=settings.self_hits(dataset.name),
-                        mode=settings.mode, knobs=settings.knobs, **settings.build, **settings.search,
-                    )
-                )
-        for name, retriever in retrievers.items():
-            benchmark = dataset or index_benchmark(retriever.index, judged)
-            ignore = settings.self_hits(benchmark.name)
-            results.append(evaluate_retriever(retriever, benchmark, ignore_identical_ids=ignore, system=name, **settings.search))
+        singles = _built_systems(encoders, bm25, dense or {}, dataset, root, settings) if dataset is not None else []
+        singles += [(name, retriever, None, dataset or index_benchmark(retriever.index, judged)) for name, retriever in retrievers.items()]
+        for name, retriever, report, benchmark in singles:
+            results.append(_evaluate(retriever, benchmark, name, settings, report))
+        if pipeline is not None and singles:
+            firsts: dict[str, Any] = {}
+            for name, retriever, _, _ in singles:
+                firsts.setdefault(name, retriever)
+            for name, system in pipeline.systems(firsts).items():
+                results.append(_evaluate(system, singles[0][3], name, settings))
     return results
+
+
+def _built_systems(
+    encoders: Mapping[str, Any], bm25: str | None, dense: Mapping[str, Any], dataset: BeirData, root: Path, settings: SuiteSettings
+) -> list[tuple[str, Any, Any, BeirData]]:
+    """``(name, retriever, indexing report, dataset)`` of every system indexed on ``dataset`` under ``root``."""
+    from ..bm25 import BM25Retriever
+
+    built = []
+    for name, encoder in encoders.items():
+        for backend in dict.fromkeys(settings.backends):
+            path = root / run_name(name, backend, dataset.name)
+            retriever, report = index_model(
+                encoder, dataset, path, backend=backend, model_reference=name, mode=settings.mode, knobs=settings.knobs, **settings.build
+            )
+            built.append((name, retriever, report, dataset))
+    progress = bool(settings.build.get("show_progress", False))
+    if bm25 is not None:
+        retriever = BM25Retriever.build(dataset.corpus.values(), root / run_name("bm25", dataset.name), implementation=bm25, show_progress=progress)
+        built.append(("bm25", retriever, retriever.report, dataset))
+    for name, encoder in dense.items():
+        from ..dense import DenseRetriever
+
+        if settings.build.get("max_length"):
+            encoder.max_seq_length = settings.build["max_length"]
+        path = root / run_name(name, "faiss", dataset.name)
+        batch_size = settings.build.get("batch_size", 32)
+        retriever = DenseRetriever.build(encoder, dataset.corpus.values(), path, model_reference=name, batch_size=batch_size, show_progress=progress)
+        built.append((name, retriever, retriever.report, dataset))
+    return built
+
+
+def _evaluate(retriever: Any, benchmark: BeirData, name: str, settings: SuiteSettings, report: Any = None) -> IndexEvaluation:
+    """Sparse-index systems (sparse, BM25) with query encoding, search and sparsity apart; any other end to end."""
+    from ..indexes import SparseIndex
+    from .pipeline_eval import evaluate_pipeline
+
+    ignore = settings.self_hits(benchmark.name)
+    evaluate = evaluate_retriever if isinstance(getattr(retriever, "index", None), SparseIndex) else evaluate_pipeline
+    return evaluate(retriever, benchmark, ignore_identical_ids=ignore, system=name, indexing=report, **settings.search)
 
 
 def system_means(results: Sequence[IndexEvaluation]) -> dict[str, dict[str, float]]:

@@ -86,7 +86,7 @@ def fuse_hits(
     """The fused top-``k`` of one query's hits from each leg (``{leg name: hits, best first}``).
 
     Every fused hit records in ``legs`` the rank and score each leg gave it, and takes its title,
-    text, matching terms and metadata from the first leg that has them.
+    text, matching terms (and snippet) and metadata from the first leg that has them.
     """
     leg_weights = check_fusion(method, list(legs), weights, normalization, rrf_k)
     if method == "rrf":
@@ -119,10 +119,10 @@ def _weighted_scores(legs: Mapping[str, Sequence[Hit]], weights: Mapping[str, fl
 
 
 def _fill(target: Hit, source: Hit) -> None:
-    """Copy what ``target`` lacks (title and text, terms, metadata) from ``source``."""
+    """Copy what ``target`` lacks (title and text, terms with their snippet, metadata) from ``source``."""
     if not target.title and not target.text and (source.title or source.text):
         target.title, target.text = source.title, source.text
     if not target.terms and source.terms:
-        target.terms = list(source.terms)
+        target.terms, target.snippet = list(source.terms), source.snippet
     if not target.metadata and source.metadata:
         target.metadata = dict(source.metadata)

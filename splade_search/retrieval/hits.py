@@ -6,6 +6,7 @@ compose them freely: a fusion is a retriever over retrievers, a reranker wraps a
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,6 +104,11 @@ class Retriever(ABC):
 def _given(options: dict[str, Any]) -> dict[str, Any]:
     """The options a caller actually set (``None`` means "not given")."""
     return {name: value for name, value in options.items() if value is not None}
+
+
+def supports(retriever: Retriever, option: str) -> bool:
+    """Whether ``retriever.search_batch`` takes the keyword ``option`` (e.g. ``explain``, ``filter``)."""
+    return option in inspect.signature(retriever.search_batch).parameters
 
 
 def check_queries(queries: list[Any]) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import InputError
 from .fusion import DEFAULT_RRF_K, check_fusion, fuse_hits
-from .hits import Hit, Retriever, check_k
+from .hits import Hit, Retriever, check_k, supports
 
 DEFAULT_DEPTH = 100
 
@@ -41,10 +41,14 @@ class HybridRetriever(Retriever):
         self.legs = dict(legs)
         self.weights = check_fusion(method, list(self.legs), weights, normalization, rrf_k)
         self.method, self.rrf_k, self.normalization = method, rrf_k, normalization
-        self.depths = _depths(depth, list(self.legs))
+        self.depths = leg_depths(depth, list(self.legs))
 
-    def search_batch(self, queries: list[str], k: int = 10) -> list[list[Hit]]:
-        per_leg = {name: leg.search_batch(queries, max(self.depths[name], k)) for name, leg in self.legs.items()}
+    def search_batch(self, queries: list[str], k: int = 10, *, explain: bool = False) -> list[list[Hit]]:
+        """Fused top-``k`` hits per query; ``explain``: legs that can explain their hits (sparse, BM25) do."""
+        per_leg = {
+            name: leg.search_batch(queries, max(self.depths[name], k), **({"explain": True} if explain and supports(leg, "explain") else {}))
+            for name, leg in self.legs.items()
+        }
         return [
             fuse_hits(
                 {name: hits[row] for name, hits in per_leg.items()},
@@ -69,7 +73,8 @@ class HybridRetriever(Retriever):
         }
 
 
-def _depths(depth: int | Mapping[str, int], legs: list[str]) -> dict[str, int]:
+def leg_depths(depth: int | Mapping[str, int], legs: list[str]) -> dict[str, int]:
+    """The depth of every leg (`DEFAULT_DEPTH` for legs ``depth`` does not name); `InputError` for an unknown leg or a bad number."""
     if isinstance(depth, Mapping):
         unknown = sorted(set(depth) - set(legs))
         if unknown:

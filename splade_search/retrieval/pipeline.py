@@ -1,14 +1,14 @@
 """One call from options to a ready retriever: a single index, a hybrid of indexes, optionally reranked.
 
 This is what the CLI's ``query``, ``eval`` and ``serve`` call (``--hybrid``, ``--fusion``,
-``--rerank``...): `build_retriever`. `open_retriever` opens any index folder with the retriever
+``--rerank``...): `build_retriever`, `load_reranker` and `reranking` (one reranking model over several first stages). `open_retriever` opens any index folder with the retriever
 its manifest calls for (see `opener`); `parse_assignments` reads ``name=value,name=value``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import InputError
@@ -67,8 +67,8 @@ def build_retriever(
         legs = parse_assignments(hybrid, "--hybrid")
         if not legs:
             raise InputError("--hybrid: name at least one leg, e.g. sparse=indexes/x,dense=indexes/y")
-        leg_weights = {name: _number(value, "--weights") for name, value in parse_assignments(weights, "--weights").items()}
-        settings = {"method": fusion, "weights": leg_weights, "depth": _depth(depth), "rrf_k": rrf_k, "normalization": normalization}
+        leg_weights = parse_weights(weights)
+        settings = {"method": fusion, "weights": leg_weights, "depth": parse_depth(depth), "rrf_k": rrf_k, "normalization": normalization}
         check_fusion(fusion, list(legs), leg_weights, normalization, rrf_k)  # before any index or model is loaded
         retriever = HybridRetriever({name: _open_leg(path, mode, knobs) for name, path in legs.items()}, **settings)
     return load_reranker(retriever, rerank, depth=rerank_depth) if rerank else retriever
@@ -104,7 +104,26 @@ def _open_leg(path: str, mode: str, knobs: Mapping[str, Any] | None) -> Retrieve
     return open_retriever(path, mode=mode, knobs=knobs)
 
 
-def _depth(depth: int | str | Mapping[str, int]) -> int | dict[str, int]:
+def reranking(model: str, *, depth: int = DEFAULT_RERANK_DEPTH) -> Callable[[Retriever], Reranker]:
+    """A function that wraps any first stage in a reranker with ``model`` (see `load_reranker`), loaded once, on first use."""
+    loaded: list[Reranker] = []
+
+    def wrap(first_stage: Retriever) -> Reranker:
+        if not loaded:
+            loaded.append(load_reranker(first_stage, model, depth=depth))
+            return loaded[0]
+        return loaded[0].over(first_stage)
+
+    return wrap
+
+
+def parse_weights(weights: str | Mapping[str, Any] | None) -> dict[str, float]:
+    """``"a=0.7,b=0.3"`` (or a mapping) as ``{leg: weight}``; `InputError` naming ``--weights`` for a value that is not a number."""
+    return {name: _number(value, "--weights") for name, value in parse_assignments(weights, "--weights").items()}
+
+
+def parse_depth(depth: int | str | Mapping[str, int]) -> int | dict[str, int]:
+    """``100`` or ``"sparse=200,dense=50"`` (or a mapping) as a number or ``{leg: number}``; `InputError` naming ``--depth``."""
     if isinstance(depth, int) and not isinstance(depth, bool):
         return depth
     if isinstance(depth, str) and depth.strip().isdigit():

@@ -12,6 +12,7 @@ name (and the legs the first stage recorded). Hits need their text: build indexe
 
 from __future__ import annotations
 
+import copy
 from abc import abstractmethod
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, ModelFormatError
-from .hits import Hit, LegResult, Retriever, check_k
+from .hits import Hit, LegResult, Retriever, check_k, supports
 
 DEFAULT_RERANK_DEPTH = 100
 
@@ -40,9 +41,19 @@ class Reranker(Retriever):
     def score(self, query: str, texts: list[str]) -> np.ndarray:
         """One relevance score per text for ``query`` (higher is better)."""
 
-    def search_batch(self, queries: list[str], k: int = 10) -> list[list[Hit]]:
-        candidates = self.first_stage.search_batch(queries, max(self.depth, k))
+    def search_batch(self, queries: list[str], k: int = 10, *, explain: bool = False) -> list[list[Hit]]:
+        """The best ``k`` of the first stage's top ``max(depth, k)``; ``explain`` goes to a first stage that can explain."""
+        options = {"explain": True} if explain and supports(self.first_stage, "explain") else {}
+        candidates = self.first_stage.search_batch(queries, max(self.depth, k), **options)
         return [self.rerank(query, hits)[:k] for query, hits in zip(queries, candidates)]
+
+    def over(self, first_stage: Retriever) -> Reranker:
+        """This reranker (the same loaded model, the same depth) on another first stage."""
+        if not isinstance(first_stage, Retriever):
+            raise InputError(f"a reranker wraps a Retriever, got {type(first_stage).__name__}")
+        other = copy.copy(self)
+        other.first_stage = first_stage
+        return other
 
     def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
         """``hits`` reordered by `score` (ties keep the first stage's order), first-stage rank/score in ``legs``."""

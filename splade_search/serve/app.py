@@ -9,7 +9,6 @@ field (`errors`). OpenAPI docs are at ``/docs``.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -23,7 +22,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..indexes.knobs import parse_knobs
-from ..retrieval.hits import Hit, Retriever
+from ..retrieval.hits import Hit, Retriever, supports
 from .batching import BatcherClosed, QueryBatcher
 from .errors import BodyLimit, FieldError, install_error_handlers
 from .live import LiveRetriever, Reopener, describe, generation, reopen_sparse
@@ -201,9 +200,8 @@ class Measured:
 def _keywords(retriever: Retriever, body: SearchRequest) -> dict[str, Any]:
     """``body``'s search options as keywords of ``retriever.search_batch``; 422 for one it does not take."""
     options = body.search_keywords()
-    accepted = inspect.signature(retriever.search_batch).parameters
     for name in options:
-        if name not in accepted:
+        if not supports(retriever, name):
             raise FieldError(name, f"the served {retriever.name} retriever does not support this option")
     return options
 

@@ -21,6 +21,8 @@ from ..errors import SpladeSearchError
 from ..indexes import check_search_settings
 from ..indexes.generations import current_folder
 from ..retrieval.hits import Retriever
+from ..retrieval.hybrid import HybridRetriever
+from ..retrieval.rerank import Reranker
 from ..retrieval.retriever import SparseRetriever
 from .errors import FieldError
 
@@ -47,8 +49,13 @@ def generation(retriever: Retriever) -> str | None:
 
 
 def describe(retriever: Retriever) -> dict[str, Any]:
-    """Plain-JSON facts about ``retriever``: its name, class, model, search mode and index statistics."""
+    """Plain-JSON facts about ``retriever``: its name, class, model, search mode and index statistics;
+    a hybrid's fusion settings and legs, a reranker's depth and first stage."""
     info: dict[str, Any] = {"name": retriever.name, "class": type(retriever).__name__}
+    if isinstance(retriever, HybridRetriever):
+        info["fusion"] = {**retriever.describe(), "legs": {name: describe(leg) for name, leg in retriever.legs.items()}}
+    if isinstance(retriever, Reranker):
+        info["rerank"] = {"depth": retriever.depth, "first_stage": describe(retriever.first_stage)}
     model = getattr(retriever, "model", None)
     if model is not None:
         info["model"] = str(getattr(model, "model_name_or_path", None) or type(model).__name__)

@@ -103,7 +103,7 @@ def test_missing_file_is_a_clear_error(tiny_mlm_dir, beir_copy) -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        ([], "--model and/or --index"),
+        ([], "--model, --dense, --index and/or --hybrid"),
         (["-m", "x"], "--data"),
         (["-m", "x", "--data", "d", "--backend", "faiss"], "unknown backend"),
         (["-m", "x", "--data", "d", "--plot-x", "nope"], "choose one of"),

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from hybrid_fixtures import DOCS, tiny_dense_dir  # noqa: F401
+from hybrid_fixtures import DOCS
 from splade_search.dense import DenseEncoder, DenseIndex, DenseRetriever
 from splade_search.errors import IndexFormatError, IndexMismatchError, InputError, ModelFormatError
 from splade_search.indexes.generations import current_folder

@@ -110,3 +110,23 @@ def test_no_legs_or_bad_leg():
         HybridRetriever({"x": object()})  # type: ignore[dict-item]
     with pytest.raises(InputError, match="empty"):
         HybridRetriever({"sparse": Fixed("sparse", SPARSE)}).search([""])
+
+
+class Explaining(Fixed):
+    """`Fixed` that can explain: asked to, it gives each hit one matching term."""
+
+    def search_batch(self, queries: list[str], k: int = 10, *, explain: bool = False) -> list[list[Hit]]:
+        from splade_search.indexes import TermContribution
+
+        hits = super().search_batch(queries, k)
+        for row in hits if explain else []:
+            for hit in row:
+                hit.terms = [TermContribution("term", 1.0, hit.score, hit.score)]
+        return hits
+
+
+def test_explain_reaches_the_legs_that_can_explain():
+    hybrid = HybridRetriever({"sparse": Explaining("sparse", SPARSE), "dense": Fixed("dense", DENSE)})
+    explained = {hit.id: hit for hit in hybrid.search("q", k=4, explain=True)}
+    assert {hit_id for hit_id, hit in explained.items() if hit.terms} == {"a", "b", "c"}  # d: dense only, which cannot explain
+    assert not any(hit.terms for hit in hybrid.search("q", k=4))

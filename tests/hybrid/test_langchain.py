@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("langchain_core")
 
-from hybrid_fixtures import DOCS, tiny_dense_dir  # noqa: E402,F401
+from hybrid_fixtures import DOCS  # noqa: E402
 from splade_search.dense import DenseEncoder, DenseRetriever  # noqa: E402
 from splade_search.retrieval import HybridRetriever  # noqa: E402
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from hybrid_fixtures import DOCS, tiny_cross_encoder_dir, tiny_dense_dir  # noqa: F401
+from hybrid_fixtures import DOCS
 from splade_search.dense import DenseEncoder, DenseRetriever
 from splade_search.errors import InputError, ModelFormatError
 from splade_search.retrieval import (
@@ -142,3 +142,16 @@ def test_build_retriever_bad_options(options, message):
 def test_parse_assignments():
     assert parse_assignments(" sparse = a/b , dense=c ", "--hybrid") == {"sparse": "a/b", "dense": "c"}
     assert parse_assignments(None, "--weights") == {}
+
+
+def test_one_reranking_model_over_several_first_stages(tiny_cross_encoder_dir, monkeypatch):
+    from splade_search.retrieval import pipeline
+
+    loads = []
+    real = pipeline.load_reranker
+    monkeypatch.setattr(pipeline, "load_reranker", lambda *args, **kwargs: loads.append(1) or real(*args, **kwargs))
+    wrap = pipeline.reranking(tiny_cross_encoder_dir, depth=3)
+    first, second = Listed(), Listed()
+    one, two = wrap(first), wrap(second)
+    assert len(loads) == 1 and one.model is two.model and (one.first_stage, two.first_stage) == (first, second)
+    assert [h.id for h in one.search("blood sugar", k=3)] == [h.id for h in two.search("blood sugar", k=3)] and two.depth == 3
