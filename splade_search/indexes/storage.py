@@ -25,6 +25,49 @@ def save_array(folder: Path, name: str, array: np.ndarray) -> None:
     np.save(folder / name, np.ascontiguousarray(array), allow_pickle=False)
 
 
+class ArrayAppender:
+    """A 1-D ``.npy`` file written piece by piece, for arrays too large to hold in memory at once.
+
+    The header is written first with a length of 0 and rewritten by `close` (numpy pads 1-D headers
+    to a fixed size, so the data never moves).
+    """
+
+    def __init__(self, path: Path, dtype: np.dtype) -> None:
+        self.path = path
+        self.dtype = np.dtype(dtype)
+        self.count = 0
+        self._file = open(path, "wb")
+        self._start = self._write_header()
+
+    def append(self, values: np.ndarray) -> None:
+        """Write ``values`` (converted to the file's dtype) after those already written."""
+        self._file.write(np.ascontiguousarray(values, dtype=self.dtype).data)
+        self.count += len(values)
+
+    def close(self) -> None:
+        """Record the final length in the header and close the file."""
+        try:
+            if self._write_header() != self._start:
+                raise AssertionError(f"internal error: the .npy header of {self.path} changed size")
+        finally:
+            self._file.close()
+
+    def __enter__(self) -> ArrayAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self._file.close()
+
+    def _write_header(self) -> int:
+        self._file.seek(0)
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": (self.count,)}
+        np.lib.format.write_array_header_1_0(self._file, header)
+        return self._file.tell()
+
+
 def load_array(folder: Path, name: str) -> np.ndarray:
     """Memory-map ``folder/name`` read-only; a malformed file or a link raises `IndexFormatError`."""
     check_regular_file(folder / name)

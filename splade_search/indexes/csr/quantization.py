@@ -65,16 +65,28 @@ def quantize(weights: np.ndarray, mode: str | None) -> tuple[np.ndarray, Quantiz
     Raises `InputError` when ``mode`` cannot represent the weights (negatives in ``uint8``, values
     beyond the float16 range).
     """
+    lowest, highest = (float(weights.min()), float(weights.max())) if weights.size else (0.0, 0.0)
+    recipe = recipe_for(mode, max(highest, -lowest), lowest)
+    return store(weights, recipe), recipe
+
+
+def recipe_for(mode: str | None, peak: float, lowest: float) -> Quantization:
+    """The recipe `quantize` picks for weights whose largest magnitude is ``peak`` and smallest value ``lowest``.
+
+    Raises `InputError` when ``mode`` cannot represent such weights.
+    """
     name = parse_mode(mode)
-    if name == "float32":
-        return weights.astype(np.float32, copy=False), Quantization()
-    if name == "float16":
-        if weights.size and np.abs(weights).max() > np.finfo(np.float16).max:
-            raise InputError("weights exceed the float16 range (65504); use quantization None or 'int8'")
-        return weights.astype(np.float16), Quantization("float16")
-    if name == "uint8" and weights.size and weights.min() < 0:
+    if name == "float16" and peak > np.finfo(np.float16).max:
+        raise InputError("weights exceed the float16 range (65504); use quantization None or 'int8'")
+    if name == "uint8" and lowest < 0:
         raise InputError("'uint8' quantization cannot store negative weights; use 'int8' or None")
-    peak = float(np.abs(weights).max()) if weights.size else 0.0
-    scale = _INT_MAX[name] / peak if peak > 0 else 1.0
-    stored = np.rint(weights * np.float32(scale)).astype(_DTYPES[name])
-    return stored, Quantization(name, scale)
+    if name not in _INT_MAX:
+        return Quantization(name)
+    return Quantization(name, _INT_MAX[name] / peak if peak > 0 else 1.0)
+
+
+def store(weights: np.ndarray, recipe: Quantization) -> np.ndarray:
+    """Float ``weights`` as ``recipe`` stores them (the caller drops the ones that become zero)."""
+    if recipe.scale is None:
+        return weights.astype(recipe.numpy_dtype, copy=recipe.dtype != "float32")
+    return np.rint(weights * np.float32(recipe.scale)).astype(recipe.numpy_dtype)
