@@ -71,6 +71,11 @@ def register(app: typer.Typer) -> None:
         dense: str = typer.Option(
             None, "--dense", metavar="MODEL", help="Build a dense (faiss) index with this sentence-transformers model instead, e.g. minilm."
         ),
+        shard: str = typer.Option(
+            None,
+            "--shard",
+            help="Encode only shard i of N (e.g. 3/8: the documents at positions k with k mod N = i-1), for `merge`.",
+        ),
         update: bool = typer.Option(
             False, "--update", help="Sync an existing index with CORPUS: encode only new or changed documents, drop removed ones."
         ),
@@ -97,7 +102,8 @@ def register(app: typer.Typer) -> None:
         check_choice(bm25_impl, BM25_IMPLEMENTATIONS, "--bm25-impl", "BM25 implementation")
         if dense is not None:
             _check_dense_options(model, backend, update, fast, backend_encoder, quantization, storage, max_active_dims)
-        target = out or default_index_path(corpus)
+        spec = _shard_spec(shard, update, dense, model, backend)
+        target = out or default_index_path(corpus, spec)
         source = corpus_source(corpus, hub_config, hub_split)
         _check_options(backend, quantization, storage, on_decode_error, target, force and not update)
         if not update:
@@ -141,6 +147,7 @@ def register(app: typer.Typer) -> None:
                     force=force,
                     passages=passage_settings,
                     corpus=source,
+                    shard=spec,
                 )
         _print_summary(report, target, json_output)
 
@@ -158,6 +165,9 @@ def _print_summary(report: Any, target: Path, json_output: bool) -> None:
         "truncated_documents": report.truncated,
         "coerced_fields": report.coerced_fields,
     }
+    shard = report.index.metadata.get("shard")
+    if shard is not None:
+        summary["shard"] = f"{shard['index']}/{shard['count']}"
     if json_output:
         print_json(summary)
         return
@@ -176,6 +186,12 @@ def _print_summary(report: Any, target: Path, json_output: bool) -> None:
     if report.passages is not None:
         table.add_row("passages", f"{report.passages:,} ({report.passages / max(report.documents, 1):.1f} per document)")
     console.print(table)
+    if shard is not None:
+        console.print(
+            f"[yellow]note:[/] shard {summary['shard']} of a corpus of {shard['corpus']['documents']:,} documents; "
+            f"once all {shard['count']} are built: splade-search merge OUT SHARD_FOLDER...",
+            soft_wrap=True,
+        )
     for name in report.coerced_fields:
         console.print(f"[yellow]note:[/] metadata field {name!r} mixes integers and decimals; it is stored as decimals")
     if report.truncated:
@@ -253,6 +269,21 @@ def _update(
         f"updated {target}: {summary['documents']:,} documents ({report.encoded:,} new or changed encoded, "
         f"{report.kept:,} kept, {report.deleted:,} removed) in {summary['seconds']} s"
     )
+
+
+def _shard_spec(shard: str | None, update: bool, dense: str | None, model: str | None, backend: str) -> Any:
+    """The `sharding.ShardSpec` that ``--shard`` asks for (``None`` without it); refused where it does not apply."""
+    if shard is None:
+        return None
+    from ..retrieval.sharding import ShardSpec
+
+    if update or dense is not None or model == "bm25" or backend != "csr":
+        refuse(
+            "--shard",
+            "cuts a csr index into shards for `merge`; it does not apply to --update, --dense, --model bm25 or --backend lucene",
+        )
+    with about("--shard"):
+        return ShardSpec.parse(shard)
 
 
 def _passage_settings(

@@ -21,6 +21,7 @@ from ..passages import PassageSettings
 from ..progress import progress_bar
 from .model_record import FINGERPRINT_KEY, fingerprint, must_keep_model
 from .rows import RowEncoder, passage_parents
+from .sharding import SHARD_KEY, ShardSelection, ShardSpec, plan_shard
 from .staging import Staging
 from .vocabulary import model_vocabulary, score_space
 
@@ -74,6 +75,7 @@ def index_corpus(
     force: bool = False,
     passages: PassageSettings | None = None,
     corpus: str | None = None,
+    shard: ShardSpec | None = None,
 ) -> IndexingReport:
     """Encode ``documents`` in chunks (kept on disk as they finish) and build the index at ``path``.
 
@@ -87,9 +89,15 @@ def index_corpus(
     without it, documents longer than the model reads are counted in the report's ``truncated``.
     ``corpus``: where the documents come from (a resolved path or hub id), recorded in the index's
     metadata; an index at ``path`` recorded from another corpus is only replaced with ``force``.
+    ``shard``: encode only this shard's documents (see `sharding`; csr only) into an index that
+    `merge.merge_shards` assembles with the other shards; ``backend_options`` then apply to the merged index.
     """
     path = Path(path)
     check_backend(backend)
+    selection: ShardSelection | None = None
+    if shard is not None:
+        selection, shard_record, backend_options = plan_shard(shard, documents, backend, backend_options or {})
+        documents, total = selection, shard.size(total) if total is not None else None
     check_writable(path, force, verify=False)  # verified under the lock, before encoding
     check_same_corpus(path, corpus, force)
     if max_length is not None:
@@ -107,6 +115,8 @@ def index_corpus(
         "chunk_size": chunk_size,
         "passages": passages.to_dict() if passages is not None else None,
     }
+    if selection is not None:
+        settings[SHARD_KEY] = shard_record
     rows = RowEncoder(model, space, batch_size=batch_size, max_active_dims=max_active_dims, passages=passages)
     with WriteLock(path):
         check_writable(path, force)
@@ -129,8 +139,12 @@ def index_corpus(
         encode_seconds = time.perf_counter() - start
         if encoded == 0:
             staging.remove()
+            if selection is not None:
+                selection.check_not_empty()
             raise InputError("the corpus has no documents to index")
         metadata = {**settings, "similarity": space, "model_path": getattr(model, "model_path", None), "corpus": corpus}
+        if selection is not None:
+            metadata[SHARD_KEY] = {**settings[SHARD_KEY], "corpus": selection.fingerprint()}
         start = time.perf_counter()
         columns = _field_columns(staging)
         index = build_index(

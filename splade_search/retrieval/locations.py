@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..indexes.generations import CURRENT_FILE, current_folder, is_index
 
+if TYPE_CHECKING:
+    from .sharding import ShardSpec
+
 INDEXES_DIR = Path("indexes")
 
 
-def default_index_path(corpus: str) -> Path:
-    """``indexes/<corpus name>``: a folder name derived from the corpus path or hub id."""
+def default_index_path(corpus: str, shard: ShardSpec | None = None) -> Path:
+    """``indexes/<corpus name>``: a folder name derived from the corpus path or hub id; ``shard`` i/N adds
+    ``.shard-<i>-of-<N>``."""
     name = Path(corpus.rstrip("/")).name or "corpus"
-    stem = re.sub(r"\.(jsonl|jsonl\.gz|csv|tsv|parquet)$", "", name)
-    return INDEXES_DIR / re.sub(r"[^\w.-]+", "-", stem)
+    stem = re.sub(r"[^\w.-]+", "-", re.sub(r"\.(jsonl|jsonl\.gz|csv|tsv|parquet)$", "", name))
+    if shard is not None:
+        stem += f".shard-{shard.index}-of-{shard.count}"
+    return INDEXES_DIR / stem
 
 
 def latest_index(root: Path = INDEXES_DIR) -> Path:
