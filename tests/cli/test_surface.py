@@ -1,5 +1,5 @@
-"""The command line's surface for index, query, encode, demo, info, add, delete and export: flag names, help that
-renders at 80 columns, the query table and JSON, one progress style, and re-indexing over another corpus."""
+"""The command line's surface for index, query, encode, demo, info, add, delete, export and merge: flag names, help
+that renders at 80 columns, the query table and JSON, one progress style, and re-indexing over another corpus."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from splade_search.indexes.generations import current_folder
 from cli_helpers import FIXTURES
 
 runner = CliRunner()
-VERBS = ("index", "query", "encode", "demo", "info", "add", "delete", "export")
+VERBS = ("index", "query", "encode", "demo", "info", "add", "delete", "export", "merge")
 LONG_ID = "a-rather-long-document-identifier-0001"
 
 
