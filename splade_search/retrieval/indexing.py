@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 import numpy as np
 from ..data.documents import Document
-from ..errors import IndexFormatError, InputError
+from ..errors import InputError
 from ..indexes import SparseIndex, build_index
 from ..indexes.base import check_backend
 from ..indexes.fields import FieldColumns, flatten
@@ -20,6 +20,7 @@ from ..indexes.passage_map import PassageMap
 from ..passages import PassageSettings
 from ..progress import progress_bar
 from .model_record import FINGERPRINT_KEY, fingerprint, must_keep_model
+from .locations import check_same_corpus
 from .rows import RowEncoder, passage_parents
 from .sharding import SHARD_KEY, ShardSelection, ShardSpec, plan_shard
 from .staging import Staging
@@ -205,29 +206,3 @@ def _skip_finished(stream: Iterable[Document], staging: Staging, done: int, chun
             )
         skipped += len(staged)
     return skipped
-
-
-def recorded_corpus(path: Path) -> str | None:
-    """The corpus the live index at ``path`` records (``None``: no index there, or built before corpora were recorded)."""
-    from ..indexes.generations import current_folder, is_index
-    from ..indexes.storage import MANIFEST_NAME, read_json
-
-    if not is_index(path):
-        return None
-    try:
-        manifest = read_json(current_folder(path) / MANIFEST_NAME)
-    except (IndexFormatError, OSError):
-        return None
-    metadata = manifest.get("metadata") if isinstance(manifest, dict) else None
-    corpus = metadata.get("corpus") if isinstance(metadata, dict) else None
-    return corpus if isinstance(corpus, str) else None
-
-
-def check_same_corpus(path: Path, corpus: str | None, force: bool = False) -> None:
-    """Refuse to replace the index at ``path`` with one of another ``corpus`` unless ``force``."""
-    recorded = recorded_corpus(path) if corpus is not None and not force else None
-    if recorded is not None and recorded != corpus:
-        raise InputError(
-            f"{path} holds an index of {recorded}, not of {corpus}; choose another --out, "
-            "or pass --force (force=True) to replace it (index --update syncs an index with its own corpus)"
-        )

@@ -24,7 +24,7 @@ from ..errors import IndexFormatError, IndexMismatchError, InputError
 from ..indexes import CsrIndex, SparseIndex
 from ..indexes.csr.merge import merge_csr
 from ..indexes.generations import check_writable
-from .indexing import check_same_corpus
+from .locations import check_same_corpus
 from .model_record import FINGERPRINT_KEY
 from .sharding import RULE, SHARD_KEY, ShardSpec
 

@@ -74,6 +74,7 @@ class ShardSelection:
         self._finished = False
 
     def __iter__(self) -> Iterator[Document]:
+        self._digest, self._seen, self._finished = hashlib.blake2b(digest_size=16), 0, False
         for position, document in enumerate(self._documents):
             self._digest.update(_document_bytes(document))
             self._seen = position + 1
@@ -89,7 +90,7 @@ class ShardSelection:
 
     def check_not_empty(self) -> None:
         """Refuse a shard without documents (a corpus of fewer documents than shards)."""
-        if self._finished and self.spec.size(self._seen) == 0:
+        if self._finished and self._seen and self.spec.size(self._seen) == 0:
             raise InputError(
                 f"--shard {self.spec}: the corpus has {self._seen} documents, so shard {self.spec.index} gets none; "
                 f"use at most {self._seen} shards"

@@ -53,7 +53,7 @@ def test_bad_shard_specs_name_the_flag(workdir, tiny_mlm_dir, spec):
     assert not (workdir / "indexes").exists()
 
 
-@pytest.mark.parametrize("extra", [("--backend", "lucene"), ("--update",), ("--model", "bm25")])
+@pytest.mark.parametrize("extra", [("--backend", "lucene"), ("--update",), ("--model", "bm25"), ("--dense", "minilm")])
 def test_shards_are_csr_encodings_only(workdir, extra):
     result = invoke("index", BEIR_TINY, "--shard", "1/2", *extra)
     assert result.exit_code == 2 and "--shard" in result.output and "merge" in result.output

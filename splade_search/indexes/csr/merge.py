@@ -31,7 +31,7 @@ from .postings import Postings, doc_number_dtype
 from .quantization import Quantization, recipe_for, store
 
 PLAIN_FILES = ("postings_indptr.npy", "postings_docs.npy", "postings_weights.npy")  # a plain csr index's postings
-BLOCK_POSTINGS = 1 << 21
+BLOCK_POSTINGS = 1 << 20
 _SCRATCH = "merging"  # plain postings of a compact merge, inside the new generation until compacted
 
 
@@ -138,18 +138,24 @@ def _merged_block(
     sources: Sequence[Postings], row_maps: Sequence[np.ndarray], first: int, stop: int, n_rows: int, recipe: Quantization
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The merged postings of terms ``first .. stop - 1``: combined row numbers, stored weights, count per term."""
-    terms, rows, weights = [], [], []
+    keys, weights = [], []
     for source, row_map in zip(sources, row_maps):
         bounds = np.asarray(source.indptr[first : stop + 1], dtype=np.int64)
-        terms.append(np.repeat(np.arange(stop - first, dtype=np.int64), np.diff(bounds)))
-        rows.append(row_map[source.docs[bounds[0] : bounds[-1]]])
+        key = np.repeat(np.arange(stop - first, dtype=np.int64) * n_rows, np.diff(bounds))
+        key += row_map[source.docs[bounds[0] : bounds[-1]]]
+        keys.append(key)
         weights.append(source.weights[bounds[0] : bounds[-1]])
-    term, row = np.concatenate(terms), np.concatenate(rows)
-    order = np.argsort(term * n_rows + row, kind="stable")
+    key = np.concatenate(keys)
+    del keys
+    order = np.argsort(key, kind="stable")  # each part's postings are already in order: a merge of sorted runs
     stored = store(np.concatenate(weights)[order], recipe)
+    key = key[order]
+    del order
     kept = stored != 0
-    counts = np.bincount(term[order][kept], minlength=stop - first)
-    return row[order][kept], stored[kept], counts
+    if not kept.all():
+        key, stored = key[kept], stored[kept]
+    terms, rows = np.divmod(key, n_rows)
+    return rows, stored, np.bincount(terms, minlength=stop - first)
 
 
 def _compacted(folder: Path, recipe: Quantization) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def recipe_for(mode: str | None, peak: float, lowest: float) -> Quantization:
     Raises `InputError` when ``mode`` cannot represent such weights.
     """
     name = parse_mode(mode)
-    if name == "float16" and peak > np.finfo(np.float16).max:
+    if name == "float16" and peak > float(np.finfo(np.float16).max):
         raise InputError("weights exceed the float16 range (65504); use quantization None or 'int8'")
     if name == "uint8" and lowest < 0:
         raise InputError("'uint8' quantization cannot store negative weights; use 'int8' or None")
