@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -228,6 +229,44 @@ def test_a_failed_merge_leaves_the_old_index_live(shard_set, tmp_path, monkeypat
     assert sorted(p.name for p in out.iterdir()) == sorted(["CURRENT", "write.lock", live.strip()])
     after = SparseIndex.open(out)
     assert after.doc_ids == before.doc_ids and np.array_equal(after.postings.weights, before.postings.weights)
+
+
+KILLED_MERGE = """
+import sys, time
+from splade_search.indexes.csr import merge
+merge._merged_block = lambda *args: time.sleep(60)
+from splade_search.retrieval.merge import merge_shards
+merge_shards(sys.argv[1], sys.argv[2:], show_progress=False)
+"""
+
+
+def test_a_merge_killed_midway_leaves_the_old_index_live_and_the_next_one_cleans_up(shard_set, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import splade_search
+
+    out = tmp_path / "merged"
+    before = merge_shards(out, shard_set, show_progress=False)
+    live = (out / CURRENT_FILE).read_text()
+    env = {**os.environ, "PYTHONPATH": str(Path(splade_search.__file__).parents[1])}
+    process = subprocess.Popen([sys.executable, "-c", KILLED_MERGE, str(out), *map(str, shard_set)], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.name.startswith(".gen-") for p in out.iterdir()) and time.monotonic() < deadline:
+            assert process.poll() is None, "the merge ended before it was killed"
+            time.sleep(0.05)
+        time.sleep(0.2)
+    finally:
+        process.kill()
+        process.wait()
+    assert any(p.name.startswith(".gen-") for p in out.iterdir())  # killed while writing its generation
+    assert (out / CURRENT_FILE).read_text() == live
+    assert SparseIndex.open(out).doc_ids == before.doc_ids
+    merge_shards(out, shard_set, show_progress=False)
+    assert not any(p.name.startswith(".gen-") for p in out.iterdir()) and (out / CURRENT_FILE).read_text() != live
 
 
 def test_lucene_indexes_are_not_shards(tmp_path):
