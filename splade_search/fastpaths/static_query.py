@@ -9,7 +9,6 @@ a ``device`` argument or weights off the CPU, non-finite weights, token ids outs
 
 from __future__ import annotations
 
-import itertools
 import weakref
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -17,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from . import bag_of_words
 from .wordpiece import PyWordPiece
 from ..modules import Router, SparseStaticEmbedding
 
@@ -135,47 +135,12 @@ def _weights(module: SparseStaticEmbedding) -> np.ndarray | None:
     return cache.weight
 
 
-def _top_k(rows: np.ndarray, values: np.ndarray, n: int, k: int) -> np.ndarray | None:
-    """Mask keeping the ``k`` largest |values| of each row; None when a cut falls on a tie."""
-    counts = np.bincount(rows, minlength=n)
-    keep = np.ones(len(values), dtype=bool)
-    starts = np.concatenate(([0], np.cumsum(counts)))
-    for row in np.flatnonzero(counts > k):
-        lo, hi = starts[row], starts[row + 1]
-        magnitude = np.abs(values[lo:hi])
-        order = np.argsort(-magnitude, kind="stable")
-        if magnitude[order[k - 1]] == magnitude[order[k]]:
-            return None
-        keep[lo + order[k:]] = False
-    return keep
-
-
 def term_weights(
     module: SparseStaticEmbedding, texts: Sequence[str], max_active_dims: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``(rows, cols, values)`` of the non-zero entries, sorted by row then column; None: use the plain path."""
     weight = _weights(module)
-    if weight is None or (max_active_dims is not None and max_active_dims <= 0):
-        return None
-    dim = len(weight)
-    ids = token_ids(module, texts)
-    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-    flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
-    if len(flat) and (flat.min() < 0 or flat.max() >= dim):
-        return None
-    keys = np.repeat(np.arange(len(ids), dtype=np.int64), lengths) * dim + flat if len(ids) > 1 else flat
-    keys.sort()
-    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
-    rows, cols = np.divmod(keys, dim)
-    values = weight[cols]
-    nonzero = values != 0
-    rows, cols, values = rows[nonzero], cols[nonzero], values[nonzero]
-    if max_active_dims is not None and dim > max_active_dims:
-        keep = _top_k(rows, values, len(ids), max_active_dims)
-        if keep is None:
-            return None
-        rows, cols, values = rows[keep], cols[keep], values[keep]
-    return rows, cols, values
+    return None if weight is None else bag_of_words.term_weights(token_ids(module, texts), weight, max_active_dims)
 
 
 def _output(
