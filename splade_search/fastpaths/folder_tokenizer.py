@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +30,8 @@ _KNOWN_KEYS = frozenset(
         "strip_accents", "tokenize_chinese_chars", "tokenizer_class", "truncation_side", "truncation_strategy",
     }
 )
+BERT_DEFAULTS = {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]"}
+"""``BertTokenizer``'s special tokens when the folder names none."""
 VERY_LARGE_INTEGER = int(1e30)  # transformers' model_max_length when a folder sets none
 
 
@@ -41,12 +44,13 @@ class FolderTokenizer:
         self.folder = folder
         self.backend = backend
         self.model_max_length: int = config.get("model_max_length") or VERY_LARGE_INTEGER
-        self.truncation_side: str = config.get("truncation_side") or "right"
-        self.padding_side: str = config.get("padding_side") or "right"
-        self.pad_token: str = _content(config.get("pad_token")) or "[PAD]"
-        self.pad_token_type_id: int = config.get("pad_token_type_id") or 0
+        self.truncation_side: str = config["truncation_side"]
+        self.padding_side: str = config["padding_side"]
+        self.pad_token: str = _content(config["pad_token"])
+        self.pad_token_type_id: int = config["pad_token_type_id"]
         self._added = sorted({t for token in added for t in (token, token.lower())}, key=len, reverse=True)
         self._reference: Any = None
+        self._lock = threading.Lock()  # each call sets the backend's truncation and padding
 
     def __len__(self) -> int:
         return int(self.backend.get_vocab_size(with_added_tokens=True))
@@ -58,9 +62,9 @@ class FolderTokenizer:
         return [self.backend.id_to_token(int(i)) for i in ids]
 
     def holds_added_token(self, text: str) -> bool:
-        """Whether ``text`` holds an added or special token (then transformers tokenizes it)."""
-        lowered = text.lower()
-        return any(token in text or token in lowered for token in self._added)
+        """Whether ``text`` holds an added or special token, as written or once normalized (then transformers tokenizes it)."""
+        forms = (text, text.lower(), self.backend.normalizer.normalize_str(text))
+        return any(token in form for form in forms for token in self._added)
 
     def reference(self) -> Any:
         """transformers' own tokenizer for this folder (loaded once, on first need)."""
@@ -76,9 +80,10 @@ class FolderTokenizer:
         if any(map(self.holds_added_token, texts)):
             found = self.reference()(texts, add_special_tokens=False, truncation=True, max_length=max_length)
             return [list(ids) for ids in found["input_ids"]]
-        self.backend.no_padding()
-        self.backend.enable_truncation(max_length, stride=0, strategy="longest_first", direction=self.truncation_side)
-        return [encoding.ids for encoding in self.backend.encode_batch(texts, add_special_tokens=False)]
+        with self._lock:
+            self.backend.no_padding()
+            self.backend.enable_truncation(max_length, stride=0, strategy="longest_first", direction=self.truncation_side)
+            return [encoding.ids for encoding in self.backend.encode_batch(texts, add_special_tokens=False)]
 
     def encode_batch(self, texts: list[str], max_length: int) -> dict[str, list[list[int]]]:
         """``input_ids``, ``token_type_ids`` and ``attention_mask`` with special tokens, padded to the longest
@@ -87,9 +92,10 @@ class FolderTokenizer:
             found = self.reference()(texts, padding=True, truncation="longest_first", max_length=max_length)
             return {key: [list(row) for row in found[key]] for key in ("input_ids", "token_type_ids", "attention_mask")}
         pad_id = self.backend.token_to_id(self.pad_token)
-        self.backend.enable_padding(direction=self.padding_side, pad_id=pad_id, pad_token=self.pad_token, pad_type_id=self.pad_token_type_id)
-        self.backend.enable_truncation(max_length, stride=0, strategy="longest_first", direction=self.truncation_side)
-        found = self.backend.encode_batch(texts, add_special_tokens=True)
+        with self._lock:
+            self.backend.enable_padding(direction=self.padding_side, pad_id=pad_id, pad_token=self.pad_token, pad_type_id=self.pad_token_type_id)
+            self.backend.enable_truncation(max_length, stride=0, strategy="longest_first", direction=self.truncation_side)
+            found = self.backend.encode_batch(texts, add_special_tokens=True)
         return {
             "input_ids": [e.ids for e in found],
             "token_type_ids": [e.type_ids for e in found],
@@ -102,9 +108,10 @@ class FolderTokenizer:
             raise NotImplementedError("FolderTokenizer encodes one text without truncation here")
         if self.holds_added_token(text):
             return self.reference()(text, add_special_tokens=add_special_tokens, truncation=False, **kwargs)
-        self.backend.no_padding()
-        self.backend.no_truncation()
-        return _Encoded(self.backend.encode(text, add_special_tokens=add_special_tokens))
+        with self._lock:
+            self.backend.no_padding()
+            self.backend.no_truncation()
+            return _Encoded(self.backend.encode(text, add_special_tokens=add_special_tokens))
 
 
 class _Encoded(dict):
@@ -126,6 +133,7 @@ def load_folder_tokenizer(folder: str) -> FolderTokenizer | None:
         return None
     if any(os.path.exists(os.path.join(folder, name)) for name in ("special_tokens_map.json", "added_tokens.json")):
         return None
+    config = {**_json_defaults(spec), **BERT_DEFAULTS, **config}
     model = spec.get("model") or {}
     vocab = model.get("vocab")
     if isinstance(vocab, list):
@@ -133,7 +141,7 @@ def load_folder_tokenizer(folder: str) -> FolderTokenizer | None:
     if model.get("type") not in (None, "WordPiece") or not isinstance(vocab, dict) or not _plain_settings(config):
         return None
     specials = {key: _content(config.get(key)) for key in SPECIAL_KEYS}
-    unk = specials["unk_token"] or "[UNK]"
+    unk = specials["unk_token"]
     added = [t for t in specials.values() if t] + _added_contents(config, spec)
     if unk not in vocab or any(token not in vocab for token in added):
         return None  # transformers would give such tokens new ids
@@ -162,7 +170,7 @@ def _build(vocab: dict[str, int], unk: str, config: dict[str, Any], post: Any, s
     if post is not None:
         backend.post_processor = post
     else:
-        cls, sep = specials["cls_token"] or "[CLS]", specials["sep_token"] or "[SEP]"
+        cls, sep = specials["cls_token"], specials["sep_token"]
         backend.post_processor = processors.TemplateProcessing(
             single=f"{cls}:0 $A:0 {sep}:0",
             pair=f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1",
@@ -179,6 +187,16 @@ def _post_processor(spec: dict[str, Any]) -> Any:
     return Tokenizer.from_str(json.dumps(minimal)).post_processor
 
 
+def _json_defaults(spec: dict[str, Any]) -> dict[str, Any]:
+    """The settings transformers takes from ``tokenizer.json`` when ``tokenizer_config.json`` gives none."""
+    truncation, padding = spec.get("truncation") or {}, spec.get("padding") or {}
+    return {
+        "truncation_side": str(truncation.get("direction", "right")).lower(),
+        "padding_side": str(padding.get("direction", "right")).lower(),
+        "pad_token_type_id": padding.get("pad_type_id", 0),
+    }
+
+
 def _plain_settings(config: dict[str, Any]) -> bool:
     """Whether the settings are ones transformers' BertTokenizer takes as this module reproduces them."""
     checks = (
@@ -186,10 +204,11 @@ def _plain_settings(config: dict[str, Any]) -> bool:
         isinstance(config.get("tokenize_chinese_chars", True), bool),
         config.get("strip_accents") in (None, True, False),
         config.get("model_max_length") is None or _positive_int(config["model_max_length"]),
-        config.get("truncation_side", "right") in ("left", "right"),
-        config.get("padding_side", "right") in ("left", "right"),
+        config["truncation_side"] in ("left", "right"),
+        config["padding_side"] in ("left", "right"),
         config.get("pad_to_multiple_of") is None,
-        config.get("pad_token_type_id", 0) in (0, 1),
+        config["pad_token_type_id"] in (0, 1),
+        _content(config["pad_token"]) is not None,
         not config.get("extra_special_tokens"),
     )
     return all(checks)

@@ -24,10 +24,11 @@ TEXTS = [
 
 
 def _copy_with(tmp_path, source: str, **settings) -> str:
+    """A copy of the tokenizer folder with these tokenizer_config.json settings (None: removed)."""
     folder = tmp_path / "tok"
     shutil.copytree(source, folder)
-    config = json.loads((folder / "tokenizer_config.json").read_text())
-    (folder / "tokenizer_config.json").write_text(json.dumps({**config, **settings}))
+    config = {**json.loads((folder / "tokenizer_config.json").read_text()), **settings}
+    (folder / "tokenizer_config.json").write_text(json.dumps({k: v for k, v in config.items() if v is not None}))
     return str(folder)
 
 
@@ -64,6 +65,15 @@ def test_tiny_test_tokenizer_matches_transformers(tiny_mlm_dir):
 )
 def test_config_settings_win_over_tokenizer_json_as_in_transformers(tmp_path, settings):
     _same_as_transformers(_copy_with(tmp_path, str(embedded_model_path("splade-tiny")), **settings))
+
+
+def test_sides_left_to_tokenizer_json_as_in_transformers(tmp_path):
+    folder = _copy_with(tmp_path, str(embedded_model_path("splade-tiny")), padding_side=None, truncation_side=None, pad_token=None)
+    spec = json.loads((tmp_path / "tok" / "tokenizer.json").read_text())
+    spec["padding"]["direction"] = spec["truncation"]["direction"] = "Left"
+    (tmp_path / "tok" / "tokenizer.json").write_text(json.dumps(spec))
+    assert load_folder_tokenizer(folder).padding_side == "left"
+    _same_as_transformers(folder)
 
 
 @pytest.mark.parametrize(
