@@ -46,3 +46,18 @@ def _tiny_config(vocab_size: int):
         intermediate_size=37,
         max_position_embeddings=64,
     )
+
+
+def write_inference_free_model(folder: str, mlm_dir: str, query_prompt: str = "") -> str:
+    """Save an inference-free SPLADE (random positive query weights, every 7th zero; MLM documents) to ``folder``."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from splade_search import MLMTransformer, Router, SparseEncoder, SparseStaticEmbedding, SpladePooling
+
+    tokenizer = AutoTokenizer.from_pretrained(mlm_dir)
+    weight = torch.rand(len(tokenizer), generator=torch.Generator().manual_seed(1)) * 2
+    weight[::7] = 0
+    router = Router.for_query_document([SparseStaticEmbedding(tokenizer, weight=weight)], [MLMTransformer(mlm_dir), SpladePooling("max")])
+    SparseEncoder(modules=[router], device="cpu", prompts={"query": query_prompt}).save(folder, create_model_card=False)
+    return folder

@@ -86,19 +86,42 @@ def load_index_encoder(index: Any, name_or_path: str | None = None, **kwargs: An
     return encoder
 
 
-def open_sparse(index: Any, model: str | None = None, *, mode: str = "exact", knobs: Any = None, **kwargs: Any) -> tuple[Any, Any]:
-    """``(encoder, retriever)`` for an opened sparse index: BM25 indexes search with BM25 (no encoder), others
-    with the model they record (or ``model``); ``kwargs`` go to `load_encoder`."""
-    from ..bm25 import BM25Retriever, is_bm25_index
-    from ..retrieval import SparseRetriever
+def open_sparse(
+    index: Any, model: str | None = None, *, mode: str = "exact", knobs: Any = None, light: bool = False, **kwargs: Any
+) -> tuple[Any, Any]:
+    """``(encoder, retriever)`` for an opened sparse index: BM25 indexes search with BM25 (no encoder, no torch),
+    others with the model they record (or ``model``); ``kwargs`` go to `load_encoder`.
+
+    ``light``: encode queries with a light encoder when one reproduces the recorded model (`load_query_encoder`).
+    """
+    from ..bm25 import is_bm25_index
     from .options import refuse
 
     if is_bm25_index(index):
+        from ..bm25 import BM25Retriever
+
         if model not in (None, "bm25"):
             refuse("--model", f"{index.path} is a BM25 index; it is searched with BM25, not with {model!r}")
         return None, BM25Retriever(index, mode=mode, knobs=knobs)
-    encoder = load_index_encoder(index, model, **kwargs)
+    from ..retrieval import SparseRetriever
+
+    encoder = load_query_encoder(index, model, **kwargs) if light else load_index_encoder(index, model, **kwargs)
     return encoder, SparseRetriever(encoder, index, mode=mode, knobs=knobs)
+
+
+def load_query_encoder(index: Any, name_or_path: str | None = None, **kwargs: Any) -> Any:
+    """An encoder for ``index``'s queries: a light one when it reproduces the recorded model
+    (`retrieval.model_record.load_light_model`: it starts without importing transformers, or torch), else
+    `load_index_encoder`'s. ``--model``, remote code, ``fast`` and other backends load the model as usual.
+    """
+    plain = not kwargs.get("trust_remote_code") and not kwargs.get("fast") and kwargs.get("backend", "torch") == "torch"
+    if name_or_path is None and plain:
+        from ..retrieval.model_record import load_light_model
+
+        light = load_light_model(index)
+        if light is not None:
+            return light
+    return load_index_encoder(index, name_or_path, **kwargs)
 
 
 def open_index(path: str | Path, *, mode: str = "exact", knobs: Any = None, **kwargs: Any) -> Any:

@@ -8,7 +8,6 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from ..data.queries import read_query_file
 from ..passages.snippet import DEFAULT_SNIPPET_CHARS
 from .console import console, print_json, reported_warnings, user_errors
 from .hits_view import HIT_FIELDS, hits_table, parse_fields, query_json, resnip, shortfall
@@ -114,7 +113,7 @@ def register(app: typer.Typer) -> None:
         check_input_file(queries, "--queries")
         check_output_file(run, "--run")
         with user_errors(run), reported_warnings():
-            found = read_query_file(queries) if queries is not None else None
+            found = _read_queries(queries) if queries is not None else None
             if pipeline.legs:
                 pipeline.check_legs(mode, knobs)
                 encoder, retriever, where = None, pipeline.hybrid(mode, knobs), pipeline.label()
@@ -145,6 +144,13 @@ def register(app: typer.Typer) -> None:
             console.print(hits_table(escape(title), hits, terms, note))
 
 
+def _read_queries(path: Path) -> dict[str, str]:
+    """The ``--queries`` file (its readers load only when one is given)."""
+    from ..data.queries import read_query_file
+
+    return read_query_file(path)
+
+
 def _check_pipeline(pipeline: Any, index: Path | None, model: str | None, chosen: Any, aggregation: str | None, passages: bool) -> None:
     """Refuse options that a hybrid or a reranked search cannot take."""
     if pipeline.legs and index is not None:
@@ -173,7 +179,7 @@ def _open(path: Path, model: str | None, mode: str, knobs: dict, chosen: Any, tr
     with about("--mode / --knob"):
         check_search_settings(opened.backend, mode, knobs)
     check_filter_fields(opened, chosen)
-    return open_sparse(opened, model, mode=mode, knobs=knobs, trust_remote_code=trust, backend=backend)
+    return open_sparse(opened, model, mode=mode, knobs=knobs, light=True, trust_remote_code=trust, backend=backend)
 
 
 def _run_file(

@@ -20,13 +20,25 @@ FINGERPRINT_KEY = "model_fingerprint"
 
 
 def fingerprint(model: Any) -> str:
-    """A digest of every weight and buffer of ``model`` (names, dtypes, shapes and values)."""
+    """A digest of every weight and buffer of ``model`` (names, dtypes, shapes and values).
+
+    A torch-free encoder (`fastpaths.inference_free`) lists its tensors itself (``state_items``).
+    """
+    items = model.state_items() if hasattr(model, "state_items") else _state_items(model)
     digest = hashlib.blake2b(digest_size=16)
-    for name, tensor in sorted(model.state_dict().items()):
-        flat = tensor.detach().to("cpu").contiguous().reshape(-1)
-        digest.update(f"{name}|{flat.dtype}|{tuple(tensor.shape)}\n".encode())
-        digest.update(flat.view(-1).view(_byte_dtype()).numpy().tobytes())
+    for name, dtype, shape, data in sorted(items, key=lambda item: item[0]):
+        digest.update(f"{name}|{dtype}|{shape}\n".encode())
+        digest.update(data)
     return digest.hexdigest()
+
+
+def _state_items(model: Any) -> Any:
+    """``(name, dtype, shape, bytes)`` of each tensor of a torch module's state dict."""
+    import torch
+
+    for name, tensor in model.state_dict().items():
+        flat = tensor.detach().to("cpu").contiguous().reshape(-1)
+        yield name, str(flat.dtype), tuple(tensor.shape), flat.view(torch.uint8).numpy()
 
 
 def has_untrained_modules(model: Any) -> bool:
@@ -62,7 +74,20 @@ def check_recorded_model(index: SparseIndex, model: Any) -> None:
         )
 
 
-def _byte_dtype() -> Any:
-    import torch
+def load_light_model(index: SparseIndex) -> Any | None:
+    """The model ``index`` records as a light query encoder (`fastpaths.light_encoders`: no transformers
+    import, or no torch at all), when one reproduces it: a local folder or embedded alias whose tensors
+    match the fingerprint the index records and whose vocabulary is the index's. None otherwise.
+    """
+    from ..fastpaths.light_encoders import load_light_encoder
+    from .vocabulary import model_vocabulary
 
-    return torch.uint8
+    expected = index.metadata.get(FINGERPRINT_KEY)
+    try:
+        reference = recorded_model(index) if expected else None
+    except InputError:
+        return None
+    model = load_light_encoder(reference) if reference is not None else None
+    if model is None or fingerprint(model) != expected or model_vocabulary(model) != index.vocab:
+        return None
+    return model

@@ -12,7 +12,6 @@ from ..errors import IndexMismatchError
 from ..indexes import SparseIndex
 from ..indexes.document_search import DocumentResult
 from ..passages.snippet import make_snippet
-from ..sparse import to_scipy_csr
 from .hits import Hit, Retriever, check_k, check_queries
 from .model_record import check_recorded_model, recorded_model
 from .vocabulary import check_same_vocabulary, model_vocabulary, prepare_rows, score_space
@@ -82,7 +81,14 @@ class SparseRetriever(Retriever):
         return cls(model, index, mode=mode, knobs=knobs)
 
     def encode_queries(self, queries: list[str]) -> Any:
-        """Query vectors as the index scores them (scipy CSR rows)."""
+        """Query vectors as the index scores them (scipy CSR rows).
+
+        A torch-free model (`fastpaths.inference_free`) gives the rows itself (``encode_query_rows``).
+        """
+        if hasattr(self.model, "encode_query_rows"):
+            return prepare_rows(self.model.encode_query_rows(queries), self.space)
+        from ..sparse import to_scipy_csr
+
         vectors = self.model.encode_query(queries, convert_to_sparse_tensor=True, save_to_cpu=True)
         return prepare_rows(to_scipy_csr(vectors), self.space)
 

@@ -12,13 +12,20 @@ from ..errors import IndexMismatchError
 
 def model_vocabulary(model: Any) -> list[str]:
     """Token strings for vocabulary-sized (SPLADE) models; ``latent_<i>`` names for CSR latents."""
-    from ..modules import SparseAutoEncoder
-
     dim = model.get_sentence_embedding_dimension()
-    if any(isinstance(m, SparseAutoEncoder) for m in model.modules()):
+    if _has_latents(model):
         return [f"latent_{i}" for i in range(dim)]
     tokens = model.tokenizer.convert_ids_to_tokens(list(range(dim)))
     return [tok if tok is not None else f"[unused_id_{i}]" for i, tok in enumerate(tokens)]
+
+
+def _has_latents(model: Any) -> bool:
+    """Whether the model's dimensions are CSR latents (a torch-free encoder, without ``modules``, never has them)."""
+    if not hasattr(model, "modules"):
+        return False
+    from ..modules import SparseAutoEncoder
+
+    return any(isinstance(m, SparseAutoEncoder) for m in model.modules())
 
 
 def check_same_vocabulary(index_vocab: list[str], model_vocab: list[str], index_path: str, model_name: str) -> None:

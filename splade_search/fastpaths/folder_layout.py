@@ -1,0 +1,190 @@
+"""Which query encoder a model folder describes, read without torch: the layouts the light encoders take.
+
+`read_layout` recognises three folders (anything else: None, and the full loader runs):
+
+- a plain Hugging Face ``BertForMaskedLM`` folder (loaded as MLMTransformer + max SpladePooling);
+- a SparseEncoder folder of ``MLMTransformer`` + ``SpladePooling`` over such a BERT;
+- an inference-free SparseEncoder folder: a ``Router`` whose ``query`` route is one
+  ``SparseStaticEmbedding`` and whose ``document`` route is MLMTransformer + SpladePooling.
+
+It also knows where each module's tensors sit in the SparseEncoder's state dict (`Layout.mlm_prefix`,
+`STATIC_PREFIX`), so that a light encoder can be checked against the fingerprint an index records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..module_types import TYPE_ALIASES
+
+WEIGHTS_NAME = "model.safetensors"
+BERT_TIES = {
+    "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
+    "cls.predictions.decoder.bias": "cls.predictions.bias",
+}
+"""The tensors a BertForMaskedLM shares (target: source), as transformers ties them; files omit the targets."""
+LEGACY_NAMES = (("LayerNorm.gamma", "LayerNorm.weight"), ("LayerNorm.beta", "LayerNorm.bias"))
+"""transformers' renaming of old checkpoints' LayerNorm tensors."""
+STATIC_PREFIX = "0.sub_modules.query.0."
+SIMILARITIES = ("dot", "cosine")
+_KWARG_GROUPS = ("model_args", "tokenizer_args", "config_args")  # transformers options a folder may pass: declined
+
+
+@dataclass
+class Layout:
+    """A recognised folder: ``kind`` is ``"mlm"`` (BERT SPLADE) or ``"static"`` (inference-free)."""
+
+    kind: str
+    mlm: str
+    mlm_prefix: str
+    pooling: dict[str, Any] = field(default_factory=dict)
+    static: str | None = None
+    prompts: dict[str, str] = field(default_factory=dict)
+    similarity: str = "dot"
+    tokenizer_folder: str = ""
+    vocab_size: int = 0
+
+    @property
+    def query_prompt(self) -> str:
+        """What ``encode_query`` puts before each query."""
+        return self.prompts.get("query", "")
+
+
+def read_layout(root: str) -> Layout | None:
+    """The layout of the folder ``root``, or None when it is not one the light encoders reproduce."""
+    settings = _read(os.path.join(root, "config_sentence_transformers.json"), required=False)
+    if settings is None:
+        return None
+    prompts = {"query": "", "document": "", **(settings.get("prompts") or {})}
+    similarity = settings.get("similarity_fn_name") or "dot"
+    if not all(isinstance(v, str) for v in prompts.values()) or similarity not in SIMILARITIES:
+        return None
+    if settings.get("default_prompt_name") not in (None, *prompts):
+        return None
+    if not os.path.exists(os.path.join(root, "modules.json")):  # a Hugging Face masked-LM folder
+        return _mlm(Layout("mlm", root, "0.", prompts=prompts, similarity=similarity))
+    chain = _chain(root, _read(os.path.join(root, "modules.json"), required=True, expect=list))
+    if chain is None or settings.get("model_type") != "SparseEncoder":
+        return None
+    names = [name for name, _ in chain]
+    if names == ["MLMTransformer", "SpladePooling"]:
+        pooling = _read(os.path.join(chain[1][1], "config.json"), required=False)
+        return _mlm(Layout("mlm", chain[0][1], "0.", pooling or {}, prompts=prompts, similarity=similarity))
+    return _router(chain[0][1], prompts, similarity) if names == ["Router"] else None
+
+
+def _router(root: str, prompts: dict[str, str], similarity: str) -> Layout | None:
+    """An inference-free Router: one SparseStaticEmbedding for queries, MLMTransformer + SpladePooling for documents."""
+    config = _read(os.path.join(root, "router_config.json"), required=True)
+    types = config.get("types") if config else None
+    structure = config.get("structure") if config else None
+    if not isinstance(types, dict) or not isinstance(structure, dict) or set(structure) != {"query", "document"}:
+        return None
+    routes = {}
+    for route, names in structure.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) and isinstance(types.get(n), str) for n in names):
+            return None
+        routes[route] = [(TYPE_ALIASES.get(types[n]), _inside(root, n)) for n in names]
+    query, document = routes["query"], routes["document"]
+    if [n for n, _ in query] != ["SparseStaticEmbedding"] or [n for n, _ in document] != ["MLMTransformer", "SpladePooling"]:
+        return None
+    if any(folder is None for _, folder in query + document):
+        return None
+    static = _read(os.path.join(query[0][1], "config.json"), required=False)
+    if static is None or set(static) - {"frozen"}:
+        return None  # e.g. weights from an idf.json: left to the full loader
+    pooling = _read(os.path.join(document[1][1], "config.json"), required=False) or {}
+    default = (config.get("parameters") or {}).get("default_route") or list(structure)[-1]
+    tokenizer = routes[default][0][1] if default in routes else None  # the model's tokenizer: its default route's
+    layout = Layout("static", document[0][1], "0.sub_modules.document.0.", pooling, query[0][1], prompts, similarity)
+    layout.tokenizer_folder = tokenizer or ""
+    return _mlm(layout) if tokenizer else None
+
+
+def _mlm(layout: Layout) -> Layout | None:
+    """``layout`` when its MLM module is a plain BERT and its pooling a known one."""
+    config = _read(os.path.join(layout.mlm, "config.json"), required=True)
+    sbert = _read(os.path.join(layout.mlm, "sentence_bert_config.json"), required=False) or {}
+    if not plain_bert_config(config) or any(sbert.get(group) for group in _KWARG_GROUPS):
+        return None
+    layout.vocab_size = config["vocab_size"]
+    layout.tokenizer_folder = layout.tokenizer_folder or layout.mlm
+    pooling = {"pooling_strategy": "max", "activation_function": "relu", **layout.pooling}
+    if pooling["pooling_strategy"] not in ("max", "sum") or pooling["activation_function"] not in ("relu", "log1p_relu"):
+        return None
+    layout.pooling = pooling
+    return layout
+
+
+def plain_bert_config(config: dict[str, Any] | None) -> bool:
+    """Whether ``config.json`` describes a BertForMaskedLM that `light_bert` computes as transformers does."""
+    if config is None or config.get("auto_map") or any(k in config for k in ("attn_implementation", "_attn_implementation")):
+        return False
+    sizes = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size", "max_position_embeddings")
+    if not all(isinstance(config.get(k), int) and config[k] > 0 for k in sizes):
+        return False
+    return (
+        config.get("model_type") == "bert"
+        and config.get("architectures") == ["BertForMaskedLM"]
+        and config["hidden_size"] % config["num_attention_heads"] == 0
+        and config.get("hidden_act", "gelu") == "gelu"
+        and config.get("position_embedding_type", "absolute") == "absolute"
+        and not config.get("is_decoder")
+        and not config.get("add_cross_attention")
+        and not config.get("chunk_size_feed_forward")
+        and config.get("tie_word_embeddings", True) is True
+        and config.get("dtype", config.get("torch_dtype", "float32")) in ("float32", None)
+    )
+
+
+def bert_state(tensors: dict[str, Any]) -> dict[str, Any] | None:
+    """A BertForMaskedLM's state dict from its weights file, as transformers loads it: legacy LayerNorm
+    names renamed, tied tensors shared. None when a tied tensor's source is missing."""
+    state = {}
+    for key, value in tensors.items():
+        for old, new in LEGACY_NAMES:
+            key = key.replace(old, new)
+        state[key] = value
+    if not set(BERT_TIES.values()) <= set(state):
+        return None
+    for target, source in BERT_TIES.items():
+        state[target] = state[source]
+    return state
+
+
+def _chain(root: str, modules: Any) -> list[tuple[str | None, str]] | None:
+    """``(class name, folder)`` of each modules.json entry in ``idx`` order; None for anything unusual."""
+    if not isinstance(modules, list) or not modules:
+        return None
+    entries = []
+    for position, entry in enumerate(modules):
+        if not isinstance(entry, dict) or not isinstance(entry.get("type"), str) or not isinstance(entry.get("path"), str):
+            return None
+        idx = entry.get("idx", position)
+        folder = _inside(root, entry["path"]) if entry["path"] else root
+        if isinstance(idx, bool) or not isinstance(idx, int) or folder is None:
+            return None
+        entries.append((idx, TYPE_ALIASES.get(entry["type"]), folder))
+    return [(name, folder) for _, name, folder in sorted(entries, key=lambda e: e[0])]
+
+
+def _inside(root: str, name: str) -> str | None:
+    """``root/name`` when it is a folder inside ``root`` (no links out, no ``..``)."""
+    base = os.path.realpath(root)
+    path = os.path.realpath(os.path.join(root, name))
+    return path if path.startswith(base + os.sep) and os.path.isdir(path) else None
+
+
+def _read(path: str, required: bool, expect: type = dict) -> Any:
+    """The JSON in ``path`` (None when missing: ``required`` decides whether that is a decline)."""
+    if not os.path.exists(path):
+        return None if required else expect()
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, expect) else None
