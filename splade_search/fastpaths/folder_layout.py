@@ -3,12 +3,13 @@
 `read_layout` recognises three folders (anything else: None, and the full loader runs):
 
 - a plain Hugging Face ``BertForMaskedLM`` folder (loaded as MLMTransformer + max SpladePooling);
-- a SparseEncoder folder of ``MLMTransformer`` + ``SpladePooling`` over such a BERT;
+- a SparseEncoder folder of ``MLMTransformer`` + ``SpladePooling`` over such a BERT (`plain_bert_config`);
 - an inference-free SparseEncoder folder: a ``Router`` whose ``query`` route is one
-  ``SparseStaticEmbedding`` and whose ``document`` route is MLMTransformer + SpladePooling.
+  ``SparseStaticEmbedding`` (weights in safetensors or an ``idf.json``) and whose ``document`` route
+  is MLMTransformer (any masked LM of `MLM_TIES`) + SpladePooling.
 
-It also knows where each module's tensors sit in the SparseEncoder's state dict (`Layout.mlm_prefix`,
-`STATIC_PREFIX`), so that a light encoder can be checked against the fingerprint an index records.
+It also knows the SparseEncoder's state dict (`mlm_state`, `Layout.mlm_prefix`, `STATIC_PREFIX`),
+so that a light encoder can be checked against the fingerprint an index records.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from typing import Any
 from ..module_types import TYPE_ALIASES
 
 WEIGHTS_NAME = "model.safetensors"
-BERT_TIES = {
-    "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
-    "cls.predictions.decoder.bias": "cls.predictions.bias",
+MLM_TIES = {
+    "BertForMaskedLM": {
+        "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
+        "cls.predictions.decoder.bias": "cls.predictions.bias",
+    },
+    "DistilBertForMaskedLM": {"vocab_projector.weight": "distilbert.embeddings.word_embeddings.weight"},
 }
-"""The tensors a BertForMaskedLM shares (target: source), as transformers ties them; files omit the targets."""
+"""The tensors each masked LM shares (target: source), as transformers ties them; weight files omit the targets."""
 LEGACY_NAMES = (("LayerNorm.gamma", "LayerNorm.weight"), ("LayerNorm.beta", "LayerNorm.bias"))
 """transformers' renaming of old checkpoints' LayerNorm tensors."""
 STATIC_PREFIX = "0.sub_modules.query.0."
@@ -46,6 +50,8 @@ class Layout:
     similarity: str = "dot"
     tokenizer_folder: str = ""
     vocab_size: int = 0
+    architecture: str = "BertForMaskedLM"
+    idf: str | None = None
 
     @property
     def query_prompt(self) -> str:
@@ -91,17 +97,30 @@ def _router(root: str, prompts: dict[str, str], similarity: str) -> Layout | Non
     query, document = routes["query"], routes["document"]
     if [n for n, _ in query] != ["SparseStaticEmbedding"] or [n for n, _ in document] != ["MLMTransformer", "SpladePooling"]:
         return None
-    if any(folder is None for _, folder in query + document):
-        return None
-    static = _read(os.path.join(query[0][1], "config.json"), required=False)
-    if static is None or set(static) - {"frozen"}:
-        return None  # e.g. weights from an idf.json: left to the full loader
-    pooling = _read(os.path.join(document[1][1], "config.json"), required=False) or {}
+    static = _read(os.path.join(query[0][1], "config.json"), required=False) if query[0][1] else None
+    pooling = _read(os.path.join(document[1][1], "config.json"), required=False) if document[1][1] else None
     default = (config.get("parameters") or {}).get("default_route") or list(structure)[-1]
-    tokenizer = routes[default][0][1] if default in routes else None  # the model's tokenizer: its default route's
+    if static is None or set(static) - {"frozen", "path"} or pooling is None or default not in routes or document[0][1] is None:
+        return None
     layout = Layout("static", document[0][1], "0.sub_modules.document.0.", pooling, query[0][1], prompts, similarity)
-    layout.tokenizer_folder = tokenizer or ""
-    return _mlm(layout) if tokenizer else None
+    layout.tokenizer_folder = routes[default][0][1]  # the model's tokenizer: its default route's
+    if "path" in static:
+        layout.idf = _inside(query[0][1], static["path"], folder=False) if isinstance(static["path"], str) else None
+        if layout.idf is None:
+            return None
+    return _document(layout)
+
+
+def _document(layout: Layout) -> Layout | None:
+    """An inference-free ``layout`` whose document model is a masked LM of `MLM_TIES` (its tensors are only hashed)."""
+    config = _read(os.path.join(layout.mlm, "config.json"), required=True) or {}
+    architectures, size = config.get("architectures"), config.get("vocab_size")
+    if config.get("auto_map") or not isinstance(architectures, list) or len(architectures) != 1 or architectures[0] not in MLM_TIES:
+        return None
+    if not _float32_tied(config) or not isinstance(size, int) or layout.pooling.get("word_embedding_dimension") not in (None, size):
+        return None
+    layout.architecture, layout.vocab_size = architectures[0], size
+    return layout
 
 
 def _mlm(layout: Layout) -> Layout | None:
@@ -111,12 +130,17 @@ def _mlm(layout: Layout) -> Layout | None:
     if not plain_bert_config(config) or any(sbert.get(group) for group in _KWARG_GROUPS):
         return None
     layout.vocab_size = config["vocab_size"]
-    layout.tokenizer_folder = layout.tokenizer_folder or layout.mlm
+    layout.tokenizer_folder = layout.mlm
     pooling = {"pooling_strategy": "max", "activation_function": "relu", **layout.pooling}
     if pooling["pooling_strategy"] not in ("max", "sum") or pooling["activation_function"] not in ("relu", "log1p_relu"):
         return None
     layout.pooling = pooling
     return layout
+
+
+def _float32_tied(config: dict[str, Any]) -> bool:
+    """Loaded in float32 with the input and output embeddings tied (transformers' defaults)."""
+    return config.get("tie_word_embeddings", True) is True and config.get("dtype", config.get("torch_dtype")) in ("float32", None)
 
 
 def plain_bert_config(config: dict[str, Any] | None) -> bool:
@@ -135,22 +159,22 @@ def plain_bert_config(config: dict[str, Any] | None) -> bool:
         and not config.get("is_decoder")
         and not config.get("add_cross_attention")
         and not config.get("chunk_size_feed_forward")
-        and config.get("tie_word_embeddings", True) is True
-        and config.get("dtype", config.get("torch_dtype", "float32")) in ("float32", None)
+        and _float32_tied(config)
     )
 
 
-def bert_state(tensors: dict[str, Any]) -> dict[str, Any] | None:
-    """A BertForMaskedLM's state dict from its weights file, as transformers loads it: legacy LayerNorm
-    names renamed, tied tensors shared. None when a tied tensor's source is missing."""
+def mlm_state(tensors: dict[str, Any], architecture: str = "BertForMaskedLM") -> dict[str, Any] | None:
+    """A masked LM's state dict from its weights file, as transformers loads it: legacy LayerNorm names
+    renamed, tied tensors shared (`MLM_TIES`). None when a tied tensor's source is missing."""
     state = {}
     for key, value in tensors.items():
         for old, new in LEGACY_NAMES:
             key = key.replace(old, new)
         state[key] = value
-    if not set(BERT_TIES.values()) <= set(state):
+    ties = MLM_TIES[architecture]
+    if not set(ties.values()) <= set(state):
         return None
-    for target, source in BERT_TIES.items():
+    for target, source in ties.items():
         state[target] = state[source]
     return state
 
@@ -171,11 +195,12 @@ def _chain(root: str, modules: Any) -> list[tuple[str | None, str]] | None:
     return [(name, folder) for _, name, folder in sorted(entries, key=lambda e: e[0])]
 
 
-def _inside(root: str, name: str) -> str | None:
-    """``root/name`` when it is a folder inside ``root`` (no links out, no ``..``)."""
+def _inside(root: str, name: str, folder: bool = True) -> str | None:
+    """``root/name`` when it is a folder (or with ``folder=False`` a file) inside ``root`` (no links out, no ``..``)."""
     base = os.path.realpath(root)
     path = os.path.realpath(os.path.join(root, name))
-    return path if path.startswith(base + os.sep) and os.path.isdir(path) else None
+    found = os.path.isdir(path) if folder else os.path.isfile(path)
+    return path if path.startswith(base + os.sep) and found else None
 
 
 def _read(path: str, required: bool, expect: type = dict) -> Any:

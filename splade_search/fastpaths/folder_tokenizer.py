@@ -40,9 +40,12 @@ class FolderTokenizer:
 
     is_fast = True
 
-    def __init__(self, folder: str, backend: Any, config: dict[str, Any], added: list[str]) -> None:
+    def __init__(self, folder: str, backend: Any, config: dict[str, Any], added: list[str], vocab: dict[str, int]) -> None:
         self.folder = folder
         self.backend = backend
+        self._tokens: list[str | None] = [None] * (max(vocab.values(), default=-1) + 1)
+        for token, index in vocab.items():
+            self._tokens[index] = token
         self.model_max_length: int = config.get("model_max_length") or VERY_LARGE_INTEGER
         self.truncation_side: str = config["truncation_side"]
         self.padding_side: str = config["padding_side"]
@@ -55,11 +58,15 @@ class FolderTokenizer:
     def __len__(self) -> int:
         return int(self.backend.get_vocab_size(with_added_tokens=True))
 
+    def get_vocab(self) -> dict[str, int]:
+        """Token -> id, added tokens included (they are all in the vocabulary)."""
+        return {token: index for index, token in enumerate(self._tokens) if token is not None}
+
     def convert_ids_to_tokens(self, ids: int | Sequence[int]) -> Any:
         """The token of each id (None for an id outside the vocabulary)."""
         if isinstance(ids, int):
-            return self.backend.id_to_token(ids)
-        return [self.backend.id_to_token(int(i)) for i in ids]
+            return self._tokens[ids] if 0 <= ids < len(self._tokens) else None
+        return [self._tokens[i] if 0 <= i < len(self._tokens) else None for i in map(int, ids)]
 
     def holds_added_token(self, text: str) -> bool:
         """Whether ``text`` holds an added or special token, as written or once normalized (then transformers tokenizes it)."""
@@ -150,7 +157,21 @@ def load_folder_tokenizer(folder: str) -> FolderTokenizer | None:
         backend = _build(vocab, unk, config, post, specials)
     except Exception:  # noqa: BLE001 - a setting `tokenizers` refuses: let transformers handle the folder
         return None
-    return FolderTokenizer(folder, backend, config, added)
+    return FolderTokenizer(folder, backend, config, added, vocab)
+
+
+def same_tokenizer_files(first: str, second: str) -> bool:
+    """Whether two folders hold byte-identical tokenizer files (then one `FolderTokenizer` serves both)."""
+    names = ("tokenizer.json", "tokenizer_config.json")
+    try:
+        return all(_bytes(os.path.join(first, name)) == _bytes(os.path.join(second, name)) for name in names)
+    except OSError:
+        return False
+
+
+def _bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def _build(vocab: dict[str, int], unk: str, config: dict[str, Any], post: Any, specials: dict[str, str | None]) -> Any:

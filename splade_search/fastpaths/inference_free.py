@@ -2,7 +2,7 @@
 
 A query vector of such a model is ``presence(token) * weight[token]`` (``SparseStaticEmbedding``):
 `InferenceFreeQueryEncoder` reads the weights with ``safetensors.numpy``, tokenizes with
-`folder_tokenizer`, and gives the CSR rows ``SparseRetriever`` searches with (`encode_query_rows`),
+`folder_tokenizer` (or from the folder's ``idf.json``), and gives the CSR rows ``SparseRetriever`` searches with (`encode_query_rows`),
 equal to what ``SparseEncoder.encode_query`` gives. It also hands the model's tensors to the index's
 fingerprint check (`state_items`), the document encoder's included, read from the same files.
 """
@@ -17,8 +17,8 @@ import numpy as np
 
 from ..errors import ModelFormatError
 from .bag_of_words import csr_rows, term_weights
-from .folder_layout import STATIC_PREFIX, WEIGHTS_NAME, Layout, bert_state
-from .folder_tokenizer import FolderTokenizer, load_folder_tokenizer
+from .folder_layout import STATIC_PREFIX, WEIGHTS_NAME, Layout, mlm_state
+from .folder_tokenizer import FolderTokenizer, load_folder_tokenizer, same_tokenizer_files
 
 _MAX_LENGTH_FALLBACK = 512  # SparseStaticEmbedding's length when the tokenizer sets none
 
@@ -51,14 +51,15 @@ class InferenceFreeQueryEncoder:
         from safetensors.numpy import load_file
 
         query_tokenizer = load_folder_tokenizer(str(layout.static))
-        tokenizer = load_folder_tokenizer(layout.tokenizer_folder)
+        shared = same_tokenizer_files(str(layout.static), layout.tokenizer_folder)
+        tokenizer = query_tokenizer if shared else load_folder_tokenizer(layout.tokenizer_folder)
         if query_tokenizer is None or tokenizer is None:
             return None
-        weight = load_file(os.path.join(str(layout.static), WEIGHTS_NAME)).get("weight")
+        weight = _idf_weights(layout.idf, query_tokenizer) if layout.idf else load_file(os.path.join(str(layout.static), WEIGHTS_NAME)).get("weight")
         if weight is None or weight.ndim != 1 or len(query_tokenizer) > len(weight):
             return None
         weight = weight.astype(np.float32)
-        document = bert_state(load_file(os.path.join(layout.mlm, WEIGHTS_NAME)))
+        document = mlm_state(load_file(os.path.join(layout.mlm, WEIGHTS_NAME)), layout.architecture)
         if document is None or not np.isfinite(weight).all() or len(weight) != layout.vocab_size:
             return None
         return cls(name, layout, query_tokenizer, weight, tokenizer, document)
@@ -81,6 +82,22 @@ class InferenceFreeQueryEncoder:
         prefix = self._layout.mlm_prefix + "auto_model."
         for key, array in self._document_state.items():
             yield _item(prefix + key, array)
+
+
+def _idf_weights(path: str, tokenizer: FolderTokenizer) -> np.ndarray | None:
+    """``SparseStaticEmbedding.from_json``'s weights: each vocabulary token's value in the ``{token: weight}`` file, else 0."""
+    import json
+
+    with open(path, encoding="utf-8") as f:
+        idf = json.load(f)
+    if not isinstance(idf, dict):
+        return None
+    vocab = tokenizer.get_vocab()
+    weight = np.zeros(len(tokenizer), dtype=np.float32)
+    for token, value in idf.items():
+        if token in vocab and vocab[token] < len(weight):
+            weight[vocab[token]] = float(value)
+    return weight
 
 
 def _item(name: str, array: np.ndarray) -> tuple[str, str, tuple[int, ...], Any]:

@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..modules.base import InputModule
-from .folder_layout import WEIGHTS_NAME, bert_state
+from .folder_layout import WEIGHTS_NAME, mlm_state
 from .folder_tokenizer import FolderTokenizer
 
 
@@ -47,7 +47,7 @@ class _Projection(nn.Linear):
 
 
 def bert_for_masked_lm(config: dict[str, Any], state: dict[str, torch.Tensor]) -> nn.Module:
-    """Modules holding a BertForMaskedLM's ``state`` (`folder_layout.bert_state`) under transformers' names.
+    """Modules holding a BertForMaskedLM's ``state`` (`folder_layout.mlm_state`) under transformers' names.
 
     Plain containers of frozen parameters, one per tensor (tied names share it); nothing is initialised.
     """
@@ -118,7 +118,7 @@ class LightMLMTransformer(InputModule):
         """The folder's ``model.safetensors`` (float32, every tensor of a BertForMaskedLM but the tied ones)."""
         from safetensors.torch import load_file
 
-        state = bert_state(load_file(os.path.join(folder, WEIGHTS_NAME)))
+        state = mlm_state(load_file(os.path.join(folder, WEIGHTS_NAME)))
         if state is None:
             raise KeyError(f"{folder}/{WEIGHTS_NAME} lacks the word embeddings or the MLM bias")
         return cls(bert_for_masked_lm(config, state), tokenizer, max_seq_length, do_lower_case)

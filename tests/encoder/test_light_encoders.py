@@ -76,6 +76,27 @@ def test_inference_free_queries_without_torch_modules(inference_free_folder):
     assert model_vocabulary(light) == model_vocabulary(full)
 
 
+def test_inference_free_with_distilbert_documents_and_an_idf_file(tmp_path, tiny_mlm_dir):
+    from transformers import AutoTokenizer, DistilBertConfig, DistilBertForMaskedLM
+
+    documents = tmp_path / "distilbert"
+    shutil.copytree(tiny_mlm_dir, documents)
+    for name in ("config.json", "model.safetensors"):
+        (documents / name).unlink()
+    config = DistilBertConfig(vocab_size=len(AutoTokenizer.from_pretrained(tiny_mlm_dir)), dim=32, n_layers=1, n_heads=2, hidden_dim=37)
+    DistilBertForMaskedLM(config).save_pretrained(str(documents))
+    folder = Path(write_inference_free_model(str(tmp_path / "model"), str(documents)))
+    static = folder / "query_0_SparseStaticEmbedding"
+    (static / "idf.json").write_text(json.dumps({"cat": 1.5, "diabetes": 2.25, "the": 0.1, "not-a-token": 9.0}))
+    _edit_json(static / "config.json", path="idf.json")
+    (static / "model.safetensors").unlink()
+    light, full = load_light_encoder(str(folder)), SparseEncoder(str(folder), device="cpu")
+    assert light is not None
+    assert fingerprint(light) == fingerprint(full)
+    ours, theirs = light.encode_query_rows(QUERIES), to_scipy_csr(full.encode_query(QUERIES, convert_to_sparse_tensor=True))
+    assert ours.nnz > 0 and (ours != theirs).nnz == 0
+
+
 def _edit_json(file, **changes) -> None:
     file.write_text(json.dumps({**json.loads(file.read_text()), **changes}))
 
@@ -86,7 +107,8 @@ def test_other_folders_are_declined(tmp_path, tiny_mlm_dir, inference_free_folde
     shutil.copytree(tiny_mlm_dir, relu)
     _edit_json(relu / "config.json", hidden_act="relu")
     assert load_light_encoder(str(relu)) is None
-    _edit_json(inference_free_folder / "query_0_SparseStaticEmbedding" / "config.json", path="idf.json")
+    (inference_free_folder / "outside.json").write_text(json.dumps({"cat": 1.0}))  # outside the module folder: refused
+    _edit_json(inference_free_folder / "query_0_SparseStaticEmbedding" / "config.json", path="../outside.json")
     assert load_light_encoder(str(inference_free_folder)) is None
 
 
