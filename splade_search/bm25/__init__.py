@@ -7,12 +7,22 @@
 - `index_bm25`: build a BM25 index folder (a normal csr index, plus Anserini's index for Lucene).
 - `BM25Retriever`: search it with Lucene (``SimpleSearcher``) or in-process.
 
-Importing this package loads numpy, scipy and regex only (no torch, no Java).
+Names load on first use (numpy, scipy and regex then; never torch or Java): `is_bm25_index` alone
+imports nothing heavy.
 """
 
-from .analyzer import Analyzer
-from .encoder import BM25Encoder
-from .indexing import index_bm25, is_bm25_index
-from .retriever import BM25Retriever
+from __future__ import annotations
+
+from .._alias import lazy_names
+
+_LAZY = {
+    "Analyzer": ".analyzer",
+    "BM25Encoder": ".encoder",
+    "index_bm25": ".indexing",
+    "is_bm25_index": ".marker",
+    "BM25Retriever": ".retriever",
+}
 
 __all__ = ["Analyzer", "BM25Encoder", "BM25Retriever", "index_bm25", "is_bm25_index"]
+
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -26,8 +26,8 @@ from ..indexes.lock import WriteLock
 from ..progress import progress_bar, progress_note
 from .analyzer import Analyzer
 from .encoder import DEFAULT_B, DEFAULT_K1, BM25Encoder
+from .marker import MODEL_NAME
 
-MODEL_NAME = "bm25"
 IMPLEMENTATIONS = ("auto", "lucene", "inprocess")
 LUCENE_FOLDER = "lucene"
 
@@ -113,11 +113,6 @@ def index_bm25(
             shutil.rmtree(model_folder)
         build_seconds = time.perf_counter() - start
     return IndexingReport(index, len(docs), 0, encode_seconds, build_seconds)
-
-
-def is_bm25_index(index: Any) -> bool:
-    """Whether an opened `SparseIndex` is a BM25 index (its metadata records the model ``"bm25"``)."""
-    return index.metadata.get("model") == MODEL_NAME and isinstance(index.metadata.get(MODEL_NAME), dict)
 
 
 def _fields(docs: list[Document], flatten: Any) -> list[dict[str, Any]] | None:

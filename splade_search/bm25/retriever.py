@@ -21,7 +21,8 @@ from ..indexes.document_search import DocumentResult
 from ..retrieval.hits import Hit, Retriever, check_k, check_queries
 from .analyzer import Analyzer
 from .encoder import DEFAULT_B, DEFAULT_K1, BM25Encoder
-from .indexing import IMPLEMENTATIONS, LUCENE_FOLDER, MODEL_NAME, index_bm25, is_bm25_index, resolve_implementation
+from .indexing import IMPLEMENTATIONS, LUCENE_FOLDER, index_bm25, resolve_implementation
+from .marker import MODEL_NAME, is_bm25_index
 
 
 class BM25Retriever(Retriever):
