@@ -204,9 +204,14 @@ def _inside(root: str, name: str, folder: bool = True) -> str | None:
 
 
 def _read(path: str, required: bool, expect: type = dict) -> Any:
-    """The JSON in ``path`` (None when missing: ``required`` decides whether that is a decline)."""
+    """The JSON in ``path`` (when missing: None if ``required``, else an empty ``expect``); None when unreadable."""
     if not os.path.exists(path):
         return None if required else expect()
+    return read_json_or_none(path, expect)
+
+
+def read_json_or_none(path: str, expect: type = dict) -> Any:
+    """The ``expect`` (a JSON object by default) in the file ``path``; None when it is missing, unreadable or another type."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)

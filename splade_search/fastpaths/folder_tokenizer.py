@@ -18,6 +18,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from .folder_layout import read_json_or_none
+
 BERT_CLASSES = ("BertTokenizer", "BertTokenizerFast")
 SPECIAL_KEYS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
 # tokenizer_config.json keys that are reproduced, or that change nothing these tokenizers are asked for
@@ -134,8 +136,8 @@ class _Encoded(dict):
 
 def load_folder_tokenizer(folder: str) -> FolderTokenizer | None:
     """The folder's tokenizer when transformers would load it as a plain ``BertTokenizer``; else None."""
-    config = _read(os.path.join(folder, "tokenizer_config.json"))
-    spec = _read(os.path.join(folder, "tokenizer.json"))
+    config = read_json_or_none(os.path.join(folder, "tokenizer_config.json"))
+    spec = read_json_or_none(os.path.join(folder, "tokenizer.json"))
     if config is None or spec is None or config.get("tokenizer_class") not in BERT_CLASSES or set(config) - _KNOWN_KEYS:
         return None
     if any(os.path.exists(os.path.join(folder, name)) for name in ("special_tokens_map.json", "added_tokens.json")):
@@ -250,12 +252,3 @@ def _added_contents(config: dict[str, Any], spec: dict[str, Any]) -> list[str]:
     """Every added token either file names (transformers matches them in raw text)."""
     entries = list((config.get("added_tokens_decoder") or {}).values()) + list(spec.get("added_tokens") or [])
     return [text for text in map(_content, entries) if text]
-
-
-def _read(path: str) -> dict[str, Any] | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
