@@ -66,9 +66,10 @@ class FolderTokenizer:
 
     def convert_ids_to_tokens(self, ids: int | Sequence[int]) -> Any:
         """The token of each id (None for an id outside the vocabulary)."""
+        tokens, size = self._tokens, len(self._tokens)
         if isinstance(ids, int):
-            return self._tokens[ids] if 0 <= ids < len(self._tokens) else None
-        return [self._tokens[i] if 0 <= i < len(self._tokens) else None for i in map(int, ids)]
+            return tokens[ids] if 0 <= ids < size else None
+        return [tokens[i] if 0 <= i < size else None for i in ids]
 
     def holds_added_token(self, text: str) -> bool:
         """Whether ``text`` holds an added or special token, as written or once normalized (then transformers tokenizes it)."""
