@@ -34,7 +34,6 @@ LEGACY_NAMES = (("LayerNorm.gamma", "LayerNorm.weight"), ("LayerNorm.beta", "Lay
 """transformers' renaming of old checkpoints' LayerNorm tensors."""
 STATIC_PREFIX = "0.sub_modules.query.0."
 SIMILARITIES = ("dot", "cosine")
-_KWARG_GROUPS = ("model_args", "tokenizer_args", "config_args")  # transformers options a folder may pass: declined
 
 
 @dataclass
@@ -126,8 +125,7 @@ def _document(layout: Layout) -> Layout | None:
 def _mlm(layout: Layout) -> Layout | None:
     """``layout`` when its MLM module is a plain BERT and its pooling a known one."""
     config = _read(os.path.join(layout.mlm, "config.json"), required=True)
-    sbert = _read(os.path.join(layout.mlm, "sentence_bert_config.json"), required=False) or {}
-    if not plain_bert_config(config) or any(sbert.get(group) for group in _KWARG_GROUPS):
+    if not plain_bert_config(config):
         return None
     layout.vocab_size = config["vocab_size"]
     layout.tokenizer_folder = layout.mlm

@@ -1,9 +1,9 @@
 """The query side of an inference-free SPLADE model in numpy: no torch, no transformers.
 
 A query vector of such a model is ``presence(token) * weight[token]`` (``SparseStaticEmbedding``):
-`InferenceFreeQueryEncoder` reads the weights with ``safetensors.numpy``, tokenizes with
-`folder_tokenizer` (or from the folder's ``idf.json``), and gives the CSR rows ``SparseRetriever`` searches with (`encode_query_rows`),
-equal to what ``SparseEncoder.encode_query`` gives. It also hands the model's tensors to the index's
+`InferenceFreeQueryEncoder` reads the weights with ``safetensors.numpy`` (or from the folder's
+``idf.json``), tokenizes with `folder_tokenizer`, and gives the CSR rows ``SparseRetriever`` searches
+with (`encode_query_rows`), equal to what ``SparseEncoder.encode_query`` gives. It also hands the model's tensors to the index's
 fingerprint check (`state_items`), the document encoder's included, read from the same files.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ModelFormatError
 from .bag_of_words import csr_rows, term_weights
-from .folder_layout import STATIC_PREFIX, WEIGHTS_NAME, Layout, mlm_state
+from .folder_layout import STATIC_PREFIX, WEIGHTS_NAME, Layout, mlm_state, read_json_or_none
 from .folder_tokenizer import FolderTokenizer, load_folder_tokenizer, same_tokenizer_files
 
 _MAX_LENGTH_FALLBACK = 512  # SparseStaticEmbedding's length when the tokenizer sets none
@@ -86,11 +86,8 @@ class InferenceFreeQueryEncoder:
 
 def _idf_weights(path: str, tokenizer: FolderTokenizer) -> np.ndarray | None:
     """``SparseStaticEmbedding.from_json``'s weights: each vocabulary token's value in the ``{token: weight}`` file, else 0."""
-    import json
-
-    with open(path, encoding="utf-8") as f:
-        idf = json.load(f)
-    if not isinstance(idf, dict):
+    idf = read_json_or_none(path)
+    if idf is None:
         return None
     vocab = tokenizer.get_vocab()
     weight = np.zeros(len(tokenizer), dtype=np.float32)

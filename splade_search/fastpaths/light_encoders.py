@@ -15,6 +15,7 @@ as usual). Callers check them against the fingerprint an index records (`retriev
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ def _splade_encoder(reference: str, layout: Layout) -> Any | None:
     from ..modules import SpladePooling
     from ..modules.base import read_json
     from ..modules.hf_text import HFTextModule, position_limit
+    from ..modules.untrusted import KWARG_GROUPS
     from .folder_tokenizer import load_folder_tokenizer
     from .light_bert import LightMLMTransformer
 
@@ -66,7 +68,11 @@ def _splade_encoder(reference: str, layout: Layout) -> Any | None:
     if tokenizer is None or default_device() != "cpu":
         return None
     config = read_json(os.path.join(layout.mlm, "config.json"))
-    settings = HFTextModule.load_init_kwargs(layout.mlm)
+    with warnings.catch_warnings():  # options the folder passes to transformers: declined below, reported by the full load
+        warnings.simplefilter("ignore")
+        settings = HFTextModule.load_init_kwargs(layout.mlm)
+    if any(settings.get(group) for group in KWARG_GROUPS):
+        return None
     limits = [position_limit(config), tokenizer.model_max_length]
     max_length = settings.get("max_seq_length") or min((x for x in limits if isinstance(x, int) and 0 < x < 1_000_000), default=None)
     if max_length is None or len(tokenizer) > config["vocab_size"]:

@@ -107,6 +107,10 @@ def test_other_folders_are_declined(tmp_path, tiny_mlm_dir, inference_free_folde
     shutil.copytree(tiny_mlm_dir, relu)
     _edit_json(relu / "config.json", hidden_act="relu")
     assert load_light_encoder(str(relu)) is None
+    options = tmp_path / "options"  # a folder passing options to transformers (here eager attention)
+    shutil.copytree(tiny_mlm_dir, options)
+    (options / "sentence_bert_config.json").write_text(json.dumps({"model_args": {"attn_implementation": "eager"}}))
+    assert load_light_encoder(tiny_mlm_dir) is not None and load_light_encoder(str(options)) is None
     (inference_free_folder / "outside.json").write_text(json.dumps({"cat": 1.0}))  # outside the module folder: refused
     _edit_json(inference_free_folder / "query_0_SparseStaticEmbedding" / "config.json", path="../outside.json")
     assert load_light_encoder(str(inference_free_folder)) is None
