@@ -63,12 +63,17 @@ class Filter:
     def mask(self, fields: FieldColumns) -> np.ndarray:
         """Boolean mask of the documents that satisfy every condition."""
         result = np.ones(fields.num_docs, dtype=bool)
+        for condition, column in self.columns(fields):
+            result &= _evaluate(condition, column)
+        return result
+
+    def columns(self, fields: FieldColumns) -> list[tuple[Condition, Column]]:
+        """Each condition with the stored column it tests; `InputError` for a field the index does not store."""
         for condition in self.conditions:
             if condition.field not in fields:
                 known = ", ".join(fields.names) or "none"
                 raise InputError(f"filter field {condition.field!r} is not stored in this index (fields: {known})")
-            result &= _evaluate(condition, fields[condition.field])
-        return result
+        return [(condition, fields[condition.field]) for condition in self.conditions]
 
 
 def parse_filter(spec: str | Sequence[str] | Mapping[str, Any] | Filter | None) -> Filter | None:
@@ -145,16 +150,22 @@ def _unquote(text: str) -> str:
     return text
 
 
+def typed_values(condition: Condition, column: Column) -> list[Any]:
+    """The condition's values in the column's type; `InputError` for a value of another type, or an order
+    comparison on a list or true/false field."""
+    if column.type == "strings" and condition.op not in ("=", "!=", "in", "not in"):
+        raise InputError(f"filter {condition}: {column.name!r} is a list of strings; use =, !=, in or not in")
+    if column.type == "bool" and condition.op not in ("=", "!=", "in", "not in"):
+        raise InputError(f"filter {condition}: {column.name!r} is true/false; use = or !=")
+    return [_typed(condition, column, value) for value in condition.values]
+
+
 def _evaluate(condition: Condition, column: Column) -> np.ndarray:
-    values = [_typed(condition, column, value) for value in condition.values]
+    values = typed_values(condition, column)
     op = condition.op
     if column.type == "strings":
-        if op not in ("=", "!=", "in", "not in"):
-            raise InputError(f"filter {condition}: {column.name!r} is a list of strings; use =, !=, in or not in")
         hits = _contains_any(column, values)
         return ~hits if op in ("!=", "not in") else hits
-    if column.type == "bool" and op not in ("=", "!=", "in", "not in"):
-        raise InputError(f"filter {condition}: {column.name!r} is true/false; use = or !=")
     data = _comparable(column, values)
     if op in ("=", "in", "!=", "not in"):
         found = np.isin(data[0], data[1]) & column.present

@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import compact, update
+from .. import edits
 from ..base import SparseIndex, TopK
 from ..batches import Batch, DocMatrixBuilder, read_batches
 from ..fields import FieldColumns, Records, field_columns
@@ -159,10 +160,10 @@ class CsrIndex(SparseIndex):
         """
         with WriteLock(path, lock_timeout):
             index = cls.open(path)
-            update.check_editable(index)
-            all_documents = update.extended_documents(index, documents)
+            edits.check_editable(index)
+            all_documents = edits.extended_documents(index, documents)
             new_ids, postings = update.added_postings(index, batches, show_progress)
-            columns = update.extended_fields(index, new_ids, fields)
+            columns = edits.extended_fields(index, new_ids, fields)
             return cls._write(path, _Contents.like(index, index.doc_ids + new_ids, postings, all_documents, columns))
 
     @classmethod
@@ -173,11 +174,11 @@ class CsrIndex(SparseIndex):
         """
         with WriteLock(path, lock_timeout):
             index = cls.open(path)
-            update.check_editable(index)
+            edits.check_editable(index)
             alive, postings = update.remaining_postings(index, ids)
             doc_ids = [doc_id for doc_id, kept in zip(index.doc_ids, alive.tolist(), strict=True) if kept]
-            documents = update.kept_documents(index, alive)
-            columns = update.kept_fields(index, alive, doc_ids)
+            documents = edits.kept_documents(index, alive)
+            columns = edits.kept_fields(index, alive, doc_ids)
             return cls._write(path, _Contents.like(index, doc_ids, postings, documents, columns))
 
     @property
