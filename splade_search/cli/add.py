@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def add(
-        index: Path = typer.Argument(..., help="A csr index folder."),
+        index: Path = typer.Argument(..., help="A csr or milvus index folder."),
         corpus: str = typer.Argument(..., help="Documents to add: a JSONL/CSV/TSV/parquet file, a BEIR or text folder."),
         model: str = typer.Option(None, "--model", "-m", help="Model; default: the one the index records."),
         batch_size: int = typer.Option(32, min=1, help="Texts per forward pass."),

@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def delete(
-        index: Path = typer.Argument(..., help="A csr index folder."),
+        index: Path = typer.Argument(..., help="A csr or milvus index folder."),
         ids: list[str] = typer.Argument(None, help="Ids of the documents to remove."),
         ids_file: Path = typer.Option(None, "--ids-file", help="A file of ids to remove, one per line."),
         json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),

@@ -1,4 +1,4 @@
-"""``splade-search index CORPUS``: encode a corpus and write a csr or Lucene index."""
+"""``splade-search index CORPUS``: encode a corpus and write a csr, Lucene or Milvus index."""
 
 from __future__ import annotations
 
@@ -35,7 +35,10 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(
             None, "--model", "-m", help="Model folder, hub id or embedded alias; default: splade-tiny (--update: the index's)."
         ),
-        backend: str = typer.Option("csr", help="Index backend: csr (in-process) or lucene (pyserini)."),
+        backend: str = typer.Option("csr", help="Index backend: csr (in-process), lucene (pyserini) or milvus (Milvus Lite)."),
+        uri: str = typer.Option(
+            None, "--uri", help="milvus: a Milvus server (http://host:19530) instead of Milvus Lite; token in $SPLADE_MILVUS_TOKEN."
+        ),
         out: Path = typer.Option(None, "--out", "-o", help="Index folder; default: indexes/<corpus name>."),
         batch_size: int = typer.Option(32, min=1, help="Texts per forward pass."),
         max_length: int = typer.Option(None, min=1, help="Maximum tokens per document (default: the model's)."),
@@ -106,6 +109,7 @@ def register(app: typer.Typer) -> None:
         target = out or default_index_path(corpus, spec)
         source = corpus_source(corpus, hub_config, hub_split)
         _check_options(backend, quantization, storage, on_decode_error, target, force and not update)
+        _check_server(backend, uri)
         if not update:
             with about("--out"):
                 check_same_corpus(target, source, force)
@@ -143,7 +147,7 @@ def register(app: typer.Typer) -> None:
                     resume=not restart,
                     total=total,
                     show_progress=not json_output,
-                    backend_options={n: v for n, v in (("quantization", quantization), ("storage", storage)) if v is not None},
+                    backend_options={n: v for n, v in (("quantization", quantization), ("storage", storage), ("uri", uri)) if v is not None},
                     force=force,
                     passages=passage_settings,
                     corpus=source,
@@ -307,6 +311,20 @@ def _passage_settings(
     except InputError as exc:
         flag = next((f for f in ("--passage-stride", "--passage-tokens", "--passage-boundary", "--aggregate") if f in str(exc)), "--passages")
         raise typer.BadParameter(str(exc), param_hint=flag) from None
+
+
+def _check_server(backend: str, uri: str | None) -> None:
+    """``--uri``: for the milvus backend only, and a server that answers (checked before anything is encoded)."""
+    if uri is None:
+        return
+    if backend != "milvus":
+        raise typer.BadParameter("applies to the milvus backend only", param_hint="--uri")
+    from ..indexes.milvus.connection import Connection, check_uri
+
+    with about("--uri"):
+        address = check_uri(uri)
+    with user_errors():
+        Connection(uri=address).close()
 
 
 def _check_options(

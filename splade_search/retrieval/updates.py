@@ -1,6 +1,7 @@
 """Change an existing index with its own model: sync it with a changed corpus, add documents, delete documents.
 
-Each works on the csr backend, under the index's write lock, and publishes one new generation.
+Each works under the index's write lock and publishes one new generation: sync on the csr backend,
+add and delete on every backend that offers them (csr, milvus).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from ..data.documents import Document
 from ..errors import InputError
-from ..indexes import CsrIndex, SparseIndex
+from ..indexes import SparseIndex
 from ..indexes.fields import flatten
 from ..passages import PassageSettings
 from ..indexes.sync import SyncReport, SyncedDocument, iter_synced, sync_index
@@ -84,11 +85,12 @@ def _check_same_settings(index: SparseIndex, model: Any) -> None:
         )
 
 
-def add_documents(model: Any, documents: Iterable[Document], path: str | Path, *, batch_size: int = 32) -> CsrIndex:
-    """Encode ``documents`` with ``model`` (the index's own, same settings) and append them to the index at ``path``."""
+def add_documents(model: Any, documents: Iterable[Document], path: str | Path, *, batch_size: int = 32) -> SparseIndex:
+    """Encode ``documents`` with ``model`` (the index's own, same settings) and append them to the index at ``path``.
+
+    Works on backends that can add (csr, milvus); others raise `InputError`.
+    """
     index = SparseIndex.open(path)
-    if not isinstance(index, CsrIndex):
-        raise InputError(f"adding documents needs a csr index; {index.path} is a {index.backend} index: rebuild it")
     if isinstance(index.metadata.get("max_length"), int):
         model.max_seq_length = index.metadata["max_length"]
     _check_same_settings(index, model)
@@ -105,14 +107,15 @@ def add_documents(model: Any, documents: Iterable[Document], path: str | Path, *
     rows = prepare_rows(to_scipy_csr(vectors), score_space(model))
     stored = [(d.id, d.title, d.text) for d in docs] if index.documents is not None else None
     records = [flatten(d.metadata) for d in docs]
-    return CsrIndex.add(
+    return type(index).add(
         path, [([d.id for d in docs], rows)], documents=stored, fields=records if any(records) else None, show_progress=False
     )
 
 
-def delete_documents(ids: Iterable[str], path: str | Path) -> CsrIndex:
-    """Remove the documents ``ids`` from the csr index at ``path`` (unknown ids: `InputError`, nothing changes)."""
-    index = SparseIndex.open(path)
-    if not isinstance(index, CsrIndex):
-        raise InputError(f"deleting documents needs a csr index; {index.path} is a {index.backend} index: rebuild it")
-    return CsrIndex.delete(path, ids)
+def delete_documents(ids: Iterable[str], path: str | Path) -> SparseIndex:
+    """Remove the documents ``ids`` from the index at ``path`` (unknown ids: `InputError`, nothing changes).
+
+    Works on backends that can delete (csr, milvus); others raise `InputError`.
+    """
+    index = SparseIndex.open(path, verify=False)  # kept open meanwhile: a backend's connection is shared, not restarted
+    return type(index).delete(path, ids)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from splade_search.errors import BackendUnavailableError, IndexFormatError, InputError
-from splade_search.indexes import CsrIndex, SparseIndex, build_index
+from splade_search.indexes import CsrIndex, SparseIndex, build_index, check_backend
 from splade_search.indexes.lucene import java as java_module
 from splade_search.indexes.lucene import LuceneIndex
 from splade_search.indexes.generations import current_folder
@@ -50,3 +51,12 @@ def test_missing_lucene_extra_gives_install_hint(tmp_path, monkeypatch):
     with pytest.raises(BackendUnavailableError, match=r"pip install 'splade-search\[lucene\]'"):
         LuceneIndex.build(tmp_path / "idx", batches(), ["a", "b"], show_progress=False)
     assert not consumed and not (tmp_path / "idx").exists()
+
+
+def test_missing_milvus_extra_gives_install_hint(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pymilvus", None)  # what an environment without the extra imports
+    with pytest.raises(BackendUnavailableError, match=r"pip install 'splade-search\[milvus\]'"):
+        check_backend("milvus")
+    with pytest.raises(BackendUnavailableError, match=r"pip install 'splade-search\[milvus\]'"):
+        build_index(tmp_path / "idx", iter(BATCHES), ["a", "b"], backend="milvus", show_progress=False)
+    assert not (tmp_path / "idx").exists()

@@ -1,0 +1,302 @@
+"""The milvus backend: document vectors in a Milvus collection, ranked by Milvus (inner product, exact).
+
+Where the collection lives:
+
+- by default in **Milvus Lite**, an embedded Milvus whose database is the folder ``milvus.db/``
+  inside each generation (see `generations`): listed and checksummed in the manifest like every
+  other file. `add` and `delete` copy the live generation's database into the next generation and
+  change the copy, so a reader keeps its snapshot; Milvus Lite serves a database to one process at
+  a time (a second process gets an error saying so);
+- with ``uri="http://host:19530"`` on a **Milvus server** (standalone or cluster): the folder keeps
+  everything else (manifest, ids, vocabulary, documents, fields, model) and records the URI and the
+  collection's name, never the token (``SPLADE_MILVUS_TOKEN``). A build creates a new collection
+  ``splade_<folder>_<8 hex>``; the one it replaces is dropped at the next write, so readers opened
+  on it keep working until then. `add` and `delete` change the live collection in place: a reader
+  opened before them skips added documents (their ids are unknown to its snapshot) but no longer
+  finds deleted ones.
+
+The manifest's ``milvus`` entry: ``uri`` (``null`` for Milvus Lite), ``collection``, ``rows`` (rows
+written), ``fields`` (stored metadata field -> collection field) and, on a server, ``retired``.
+Scores are Milvus's inner products of the stored float32 weights (the csr backend's up to float
+rounding), ranked by the shared rule (see `ranking`). Filters become Milvus expressions (see
+`expressions`). Search mode ``"exact"`` only: Milvus Lite accepts no approximate setting
+(``drop_ratio_search`` must be 0), so none could be measured here.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...errors import IndexFormatError, InputError
+from .. import edits, validation
+from ..base import SparseIndex, TopK
+from ..batches import Batch
+from ..fields import FieldColumns, Records
+from ..filters import Filter
+from ..generations import check_writable, new_generation
+from ..layout import check_metadata, check_vocab, write_index_files
+from ..lock import WriteLock
+from ..passage_map import PassageMap
+from ..storage import MANIFEST_NAME
+from . import collection, writing
+from .connection import Connection, check_uri, pymilvus
+from .expressions import filter_expression, id_expression
+from .ranking import Ranking
+
+SERVER_TOPK = 16_384  # the most hits a Milvus server ranks per query
+_QUANTIZATION = {"dtype": "float32", "scale": None}
+_RULES: dict[str, validation.Rule] = {
+    "uri": (lambda v: v is None or isinstance(v, str), "null or a server URI"),
+    "collection": (lambda v: isinstance(v, str) and bool(v), "a collection name"),
+    "rows": (lambda v: validation.is_int(v) and v >= 0, "a non-negative integer"),  # type: ignore[operator]
+    "fields": (lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()), "an object of names"),
+}
+
+
+class MilvusIndex(SparseIndex):
+    """Exact inner-product search in a Milvus collection (Milvus Lite in the folder, or a Milvus server)."""
+
+    backend = "milvus"
+
+    def __init__(self, root: Path, folder: Path, manifest: dict[str, Any], verify: bool = True) -> None:
+        super().__init__(root, folder, manifest, verify)
+        record, source = manifest.get("milvus"), folder / MANIFEST_NAME
+        if not isinstance(record, dict):
+            raise IndexFormatError(f"{source} lacks its 'milvus' entry; rebuild the index")
+        validation.check_fields(record, _RULES, source)
+        if record["fields"] != collection.scalar_names(self._fields):
+            raise IndexFormatError(f"{source}: the 'milvus' fields do not match the stored metadata fields; rebuild the index")
+        self._record = record
+        self._numbers = {doc_id: number for number, doc_id in enumerate(self._doc_ids)}
+        lite = record["uri"] is None
+        self._connection = writing.open_lite(folder) if lite else Connection(uri=check_uri(record["uri"]))
+        self._closer = weakref.finalize(self, self._connection.close)
+        try:
+            client = self._connection.client
+            collection.check(client, self.collection, self._connection.where, self._vocab, record["rows"] if lite else None)
+            client.load_collection(self.collection)
+        except BaseException:
+            self.close()
+            raise
+        self._max_depth = max(record["rows"], 1) if lite else SERVER_TOPK
+
+    @classmethod
+    def build(
+        cls,
+        path: str | os.PathLike[str],
+        batches: Iterable[Batch],
+        vocab: list[str],
+        *,
+        metadata: dict[str, Any] | None = None,
+        documents: Iterable[tuple[str, str, str]] | None = None,
+        show_progress: bool = True,
+        model: Any = None,
+        fields: Records | None = None,
+        passages: PassageMap | None = None,
+        force: bool = False,
+        lock_timeout: float = 0.0,
+        uri: str | None = None,
+        token: str | None = None,
+    ) -> MilvusIndex:
+        """Index ``(doc_ids, vectors)`` batches at ``path``, published as a new generation of the index there.
+
+        ``uri``: a Milvus server (``http://host:19530``) to hold the vectors instead of Milvus Lite in
+        the folder; ``token``: its token (default ``$SPLADE_MILVUS_TOKEN``; never stored). Other
+        arguments as in `SparseIndex.build`. Any error leaves the index at ``path`` as it was and
+        drops the collection this call created.
+        """
+        pymilvus()
+        vocab, metadata = check_vocab(vocab), check_metadata(metadata)
+        uri = check_uri(uri) if uri is not None else None
+        root = Path(path)
+        check_writable(root, force, verify=False)  # verified under the lock
+        with WriteLock(root, lock_timeout):
+            server = Connection(uri=uri, token=token) if uri is not None else None
+            try:
+                live = writing.live_record(root, uri) if server else {}
+                with new_generation(root, force=force) as tmp:
+                    connection = server or Connection(database=tmp / writing.LITE_FOLDER)
+                    name = writing.collection_name(root) if server else writing.LITE_COLLECTION
+                    record, doc_ids, postings, columns = writing.fill(
+                        connection, name, batches, vocab, fields, passages, show_progress
+                    )
+                    if server:
+                        record["retired"] = [live["collection"]] if live else []
+                    write_index_files(
+                        tmp,
+                        backend=cls.backend,
+                        doc_ids=doc_ids,
+                        vocab=vocab,
+                        metadata=metadata,
+                        num_postings=postings,
+                        quantization=_QUANTIZATION,
+                        backend_files=writing.lite_files(tmp),
+                        documents=documents,
+                        show_progress=show_progress,
+                        model=model,
+                        fields=columns,
+                        passages=passages,
+                        milvus=record,
+                    )
+                if server:
+                    writing.drop(server, live.get("retired", []))
+            finally:
+                if server:
+                    server.close()
+        return cls.open(path, verify=False)
+
+    @classmethod
+    def add(
+        cls,
+        path: str | os.PathLike[str],
+        batches: Iterable[Batch],
+        *,
+        documents: Iterable[tuple[str, str, str]] | None = None,
+        fields: Records | None = None,
+        show_progress: bool = True,
+        lock_timeout: float = 0.0,
+    ) -> MilvusIndex:
+        """Append documents to the index at ``path`` (a new generation); see `SparseIndex.add`.
+
+        New metadata fields, or a field whose type changes, are refused: the collection's schema is fixed.
+        """
+        with WriteLock(path, lock_timeout), cls.open(path) as index:
+            edits.check_editable(index)
+            all_documents = edits.extended_documents(index, documents)
+            new_ids, vectors = edits.added_rows(index, batches, show_progress)
+            columns = edits.extended_fields(index, new_ids, fields)
+            if collection.scalar_names(columns) != index._record["fields"] or _types(columns) != _types(index.fields):
+                raise InputError(
+                    f"the added documents' metadata fields ({', '.join(columns.names) if columns else 'none'}) differ in "
+                    f"names or types from those of the index {path}; rebuild it with all documents"
+                )
+            numbers = np.arange(len(index), len(index) + len(new_ids))
+            entries = list(collection.rows(new_ids, vectors, numbers, columns))
+            upsert = not index._connection.is_lite  # a failed add may have left rows on a server: replace them
+
+            def add_rows(client: Any, name: str) -> None:
+                collection.write(client, name, entries, upsert=upsert)
+
+            postings = index.manifest["num_postings"] + int(np.count_nonzero(vectors.data))
+            contents = {"doc_ids": index.doc_ids + new_ids, "num_postings": postings}
+            undo = [entry[collection.ID] for entry in entries]
+            return cls._rewrite(index, add_rows, contents, all_documents, columns, undo)
+
+    @classmethod
+    def delete(cls, path: str | os.PathLike[str], ids: Iterable[str], *, lock_timeout: float = 0.0) -> MilvusIndex:
+        """Remove documents by id from the index at ``path`` (a new generation); see `SparseIndex.delete`."""
+        with WriteLock(path, lock_timeout), cls.open(path) as index:
+            edits.check_editable(index)
+            alive = edits.deleted_mask(index, ids)
+            kept = [doc_id for doc_id, keep in zip(index.doc_ids, alive.tolist(), strict=True) if keep]
+            doomed = [index.doc_ids[n] for n in np.flatnonzero(~alive).tolist()]
+            removed = sum(len(index._stored(doc_id)) for doc_id in doomed)
+            contents = {"doc_ids": kept, "num_postings": index.manifest["num_postings"] - removed}
+            documents, columns = edits.kept_documents(index, alive), edits.kept_fields(index, alive, kept)
+            return cls._rewrite(index, writing.deletion(doomed), contents, documents, columns)
+
+    @classmethod
+    def check_available(cls) -> None:
+        pymilvus()
+
+    @property
+    def uri(self) -> str | None:
+        """The Milvus server holding the collection, or ``None`` for Milvus Lite inside the folder."""
+        return self._record["uri"]
+
+    @property
+    def collection(self) -> str:
+        """The name of the Milvus collection."""
+        return self._record["collection"]
+
+    def close(self) -> None:
+        """Close the connection (the last index of a Milvus Lite database in this process stops its server)."""
+        self._closer()
+
+    def __enter__(self) -> MilvusIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def prepare(self, mode: str = "exact", knobs: Any = None) -> None:
+        """Check the search settings and warm Milvus up (Milvus Lite builds its posting lists on the first search)."""
+        super().prepare(mode, knobs)
+        self._top_k(np.zeros(1, np.int32), np.ones(1, np.float32), 1)
+
+    def _scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
+        return Ranking(self._connection.client, self.collection, self._numbers, self._max_depth)
+
+    def _filtered(self, scorer: TopK, spec: Filter | None, allowed: np.ndarray | None) -> tuple[TopK, np.ndarray | None]:
+        if spec is None:
+            return scorer, allowed
+        expression = filter_expression(spec, self._filterable_fields(), self._record["fields"])
+        return scorer.where(expression), allowed  # type: ignore[attr-defined]
+
+    def _restricted(self, mode: str, scorer: TopK, allowed: np.ndarray) -> TopK:
+        if not allowed.any():
+            return lambda terms, weights, k: (np.empty(0, np.int64), np.empty(0, np.float32))
+        if allowed.all():
+            return scorer
+        negate = allowed.sum() > (~allowed).sum()  # list the fewer ids
+        ids = [self._doc_ids[n] for n in np.flatnonzero(~allowed if negate else allowed).tolist()]
+        return scorer.where(id_expression(collection.ID, ids, negate=negate))  # type: ignore[attr-defined]
+
+    def _top_k(self, terms: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._scorer("exact", {})(terms, weights, k)
+
+    def _doc_weights(self, terms: np.ndarray, doc_number: int) -> np.ndarray:
+        stored = self._stored(self._doc_ids[doc_number])
+        return np.array([stored.get(term, 0.0) for term in terms.tolist()], dtype=np.float32)
+
+    def _stored(self, doc_id: str) -> dict[int, float]:
+        return dict(collection.stored_vector(self._connection.client, self.collection, doc_id))
+
+    @classmethod
+    def _rewrite(
+        cls,
+        index: MilvusIndex,
+        change: writing.Change,
+        contents: dict[str, Any],
+        documents: Iterable[tuple[str, str, str]] | None,
+        fields: FieldColumns | None,
+        undo: list[str] | None = None,
+    ) -> MilvusIndex:
+        """Publish the next generation of ``index``: its collection changed by ``change`` (see
+        `writing.changed`), with ``contents`` (ids, posting count). On a server, a failure deletes the
+        ``undo`` rows (the ones this write added) again."""
+        record = {key: value for key, value in index._record.items() if key != "retired"}
+        live = index._connection
+        try:
+            with new_generation(index.path) as tmp:
+                record["rows"] = writing.changed(live, index.folder, tmp, index.collection, change)
+                write_index_files(
+                    tmp,
+                    backend=cls.backend,
+                    vocab=index.vocab,
+                    metadata=index.metadata,
+                    quantization=_QUANTIZATION,
+                    backend_files=writing.lite_files(tmp),
+                    documents=documents,
+                    model=index.model_folder,
+                    fields=fields,
+                    milvus=record,
+                    **contents,
+                )
+        except BaseException:
+            if undo and not live.is_lite:
+                live.client.delete(index.collection, ids=undo)
+            raise
+        if not live.is_lite:
+            writing.drop(live, index._record.get("retired", []))
+        return cls.open(index.path, verify=False)
+
+
+def _types(fields: FieldColumns | None) -> dict[str, str]:
+    return fields.schema() if fields is not None else {}
