@@ -41,6 +41,11 @@ def sync_corpus(
     rebuild of the corpus (same ids, vectors, stored fields and hits).
     """
     index = SparseIndex.open(path)
+    if index.backend != "csr":
+        raise InputError(
+            f"syncing with a corpus works on csr indexes; {index.path} is a {index.backend} index: "
+            "use add and delete, or rebuild it"
+        )
     if isinstance(index.metadata.get("max_length"), int):
         model.max_seq_length = index.metadata["max_length"]  # the length the index was encoded with
     _check_same_settings(index, model)

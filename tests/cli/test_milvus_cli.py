@@ -8,6 +8,7 @@ import socket
 import pytest
 from cli_helpers import BEIR_TINY, FIXTURES, invoke, json_output
 
+pytestmark = pytest.mark.milvus
 pytest.importorskip("pymilvus", reason="the milvus backend needs splade-search[milvus]")
 pytest.importorskip("milvus_lite", reason="the milvus backend needs splade-search[milvus]")
 

@@ -16,6 +16,7 @@ from splade_search.errors import BackendUnavailableError, IndexMismatchError, In
 from splade_search.indexes import CsrIndex, SparseIndex, build_index
 from splade_search.indexes.generations import current_folder
 
+pytestmark = pytest.mark.milvus
 pytest.importorskip("pymilvus", reason="the milvus backend needs splade-search[milvus]")
 pytest.importorskip("milvus_lite", reason="the milvus backend needs splade-search[milvus]")
 

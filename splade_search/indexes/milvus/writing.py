@@ -59,7 +59,7 @@ def fill(
             postings += int(np.count_nonzero(vectors.data))
             doc_ids += ids
         columns = field_columns(columns, documents if documents is not None else doc_ids)
-        progress_note(f"flushing {written:,} rows into Milvus ({connection.where})", show_progress)
+        progress_note(f"flushing {written:,} rows into Milvus ({connection.uri or 'Milvus Lite'})", show_progress)
         client.flush(name)
     except BaseException:
         if not connection.is_lite and client.has_collection(name):
