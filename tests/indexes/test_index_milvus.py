@@ -267,3 +267,16 @@ def test_server_collections_token_in_place_edits_and_rebuilds(tmp_path, server, 
     assert_same(third.search(QUERIES, k=10), CsrIndex.build(tmp_path / "all", batches(IDS, DOCS, 128), vocab(N_TERMS), show_progress=False).search(QUERIES, k=10))
     for index in (milvus, added, deleted, second, third):
         index.close()
+
+
+def test_writes_never_open_the_live_database(tmp_path):
+    milvus, _ = build_pair(tmp_path, DOCS[:60], IDS[:60], None)
+    lock = current_folder(milvus.path) / LITE_FOLDER / "LOCK"
+    milvus.close()
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a reader in another process (serve) holds the live database
+        with MilvusIndex.add(milvus.path, [(["late"], DOCS[60:61])], show_progress=False) as added:
+            assert added.search(DOCS[60], k=1)[0].ids == ["late"]
+    finally:
+        os.close(fd)

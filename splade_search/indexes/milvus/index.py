@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from contextvars import ContextVar
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ from .expressions import filter_expression, id_expression
 from .ranking import Ranking
 
 SERVER_TOPK = 16_384  # the most hits a Milvus server ranks per query
+_CONNECT: ContextVar[bool] = ContextVar("milvus_connect", default=True)  # False: open the folder only (see _folder)
 _QUANTIZATION = {"dtype": "float32", "scale": None}
 _RULES: dict[str, validation.Rule] = {
     "uri": (lambda v: v is None or isinstance(v, str), "null or a server URI"),
@@ -75,6 +77,10 @@ class MilvusIndex(SparseIndex):
         self._record = record
         self._numbers = {doc_id: number for number, doc_id in enumerate(self._doc_ids)}
         lite = record["uri"] is None
+        self._max_depth = max(record["rows"], 1) if lite else SERVER_TOPK
+        self._closer: weakref.finalize | None = None
+        if not _CONNECT.get():
+            return
         self._connection = writing.open_lite(folder) if lite else Connection(uri=check_uri(record["uri"]))
         self._closer = weakref.finalize(self, self._connection.close)
         try:
@@ -84,7 +90,6 @@ class MilvusIndex(SparseIndex):
         except BaseException:
             self.close()
             raise
-        self._max_depth = max(record["rows"], 1) if lite else SERVER_TOPK
 
     @classmethod
     def build(
@@ -166,7 +171,8 @@ class MilvusIndex(SparseIndex):
 
         New metadata fields, or a field whose type changes, are refused: the collection's schema is fixed.
         """
-        with WriteLock(path, lock_timeout), cls.open(path) as index:
+        with WriteLock(path, lock_timeout):
+            index = cls._folder(path)
             edits.check_editable(index)
             all_documents = edits.extended_documents(index, documents)
             new_ids, vectors = edits.added_rows(index, batches, show_progress)
@@ -178,28 +184,21 @@ class MilvusIndex(SparseIndex):
                 )
             numbers = np.arange(len(index), len(index) + len(new_ids))
             entries = list(collection.rows(new_ids, vectors, numbers, columns))
-            upsert = not index._connection.is_lite  # a failed add may have left rows on a server: replace them
-
-            def add_rows(client: Any, name: str) -> None:
-                collection.write(client, name, entries, upsert=upsert)
-
-            postings = index.manifest["num_postings"] + int(np.count_nonzero(vectors.data))
-            contents = {"doc_ids": index.doc_ids + new_ids, "num_postings": postings}
+            change = writing.addition(entries, int(np.count_nonzero(vectors.data)), upsert=index.uri is not None)
             undo = [entry[collection.ID] for entry in entries]
-            return cls._rewrite(index, add_rows, contents, all_documents, columns, undo)
+            return cls._rewrite(index, change, index.doc_ids + new_ids, all_documents, columns, undo)
 
     @classmethod
     def delete(cls, path: str | os.PathLike[str], ids: Iterable[str], *, lock_timeout: float = 0.0) -> MilvusIndex:
         """Remove documents by id from the index at ``path`` (a new generation); see `SparseIndex.delete`."""
-        with WriteLock(path, lock_timeout), cls.open(path) as index:
+        with WriteLock(path, lock_timeout):
+            index = cls._folder(path)
             edits.check_editable(index)
             alive = edits.deleted_mask(index, ids)
             kept = [doc_id for doc_id, keep in zip(index.doc_ids, alive.tolist(), strict=True) if keep]
             doomed = [index.doc_ids[n] for n in np.flatnonzero(~alive).tolist()]
-            removed = sum(len(index._stored(doc_id)) for doc_id in doomed)
-            contents = {"doc_ids": kept, "num_postings": index.manifest["num_postings"] - removed}
             documents, columns = edits.kept_documents(index, alive), edits.kept_fields(index, alive, kept)
-            return cls._rewrite(index, writing.deletion(doomed), contents, documents, columns)
+            return cls._rewrite(index, writing.deletion(doomed), kept, documents, columns)
 
     @classmethod
     def check_available(cls) -> None:
@@ -215,9 +214,20 @@ class MilvusIndex(SparseIndex):
         """The name of the Milvus collection."""
         return self._record["collection"]
 
+    @classmethod
+    def _folder(cls, path: str | os.PathLike[str]) -> MilvusIndex:
+        """The index at ``path`` without a connection to Milvus: all a write needs (a write changes a copy of
+        a Milvus Lite database, so it never opens the live one, which a reader in another process may hold)."""
+        unconnected = _CONNECT.set(False)
+        try:
+            return cls.open(path)
+        finally:
+            _CONNECT.reset(unconnected)
+
     def close(self) -> None:
         """Close the connection (the last index of a Milvus Lite database in this process stops its server)."""
-        self._closer()
+        if self._closer is not None:
+            self._closer()
 
     def __enter__(self) -> MilvusIndex:
         return self
@@ -252,49 +262,50 @@ class MilvusIndex(SparseIndex):
         return self._scorer("exact", {})(terms, weights, k)
 
     def _doc_weights(self, terms: np.ndarray, doc_number: int) -> np.ndarray:
-        stored = self._stored(self._doc_ids[doc_number])
+        stored = collection.stored_vector(self._connection.client, self.collection, self._doc_ids[doc_number])
         return np.array([stored.get(term, 0.0) for term in terms.tolist()], dtype=np.float32)
 
-    def _stored(self, doc_id: str) -> dict[int, float]:
-        return dict(collection.stored_vector(self._connection.client, self.collection, doc_id))
 
     @classmethod
     def _rewrite(
         cls,
         index: MilvusIndex,
         change: writing.Change,
-        contents: dict[str, Any],
+        doc_ids: list[str],
         documents: Iterable[tuple[str, str, str]] | None,
         fields: FieldColumns | None,
         undo: list[str] | None = None,
     ) -> MilvusIndex:
-        """Publish the next generation of ``index``: its collection changed by ``change`` (see
-        `writing.changed`), with ``contents`` (ids, posting count). On a server, a failure deletes the
-        ``undo`` rows (the ones this write added) again."""
+        """Publish the next generation of ``index`` with ``doc_ids``: its collection changed by ``change``
+        (see `writing.changed`). On a server, a failure deletes the ``undo`` rows (this write's) again."""
         record = {key: value for key, value in index._record.items() if key != "retired"}
-        live = index._connection
+        server = Connection(uri=check_uri(index.uri)) if index.uri is not None else None
         try:
             with new_generation(index.path) as tmp:
-                record["rows"] = writing.changed(live, index.folder, tmp, index.collection, change)
+                record["rows"], postings = writing.changed(server, index.folder, tmp, index.collection, change)
                 write_index_files(
                     tmp,
                     backend=cls.backend,
+                    doc_ids=doc_ids,
                     vocab=index.vocab,
                     metadata=index.metadata,
+                    num_postings=index.manifest["num_postings"] + postings,
                     quantization=_QUANTIZATION,
                     backend_files=writing.lite_files(tmp),
                     documents=documents,
                     model=index.model_folder,
                     fields=fields,
                     milvus=record,
-                    **contents,
                 )
+            if server:
+                writing.drop(server, index._record.get("retired", []))
         except BaseException:
-            if undo and not live.is_lite:
-                live.client.delete(index.collection, ids=undo)
+            if undo and server:
+                server.client.delete(index.collection, ids=undo)
             raise
-        if not live.is_lite:
-            writing.drop(live, index._record.get("retired", []))
+        finally:
+            if server:
+                server.close()
         return cls.open(index.path, verify=False)
 
 

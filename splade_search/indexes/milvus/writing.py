@@ -25,8 +25,8 @@ from .connection import Connection
 LITE_FOLDER = "milvus.db"  # the Milvus Lite database inside a generation
 LITE_COLLECTION = "splade"
 _LITE_LOCK = "LOCK"  # Milvus Lite's lock file: not data, never listed or copied
-_DELETE_CHUNK = 1_000
-Change = Callable[[Any, str], None]  # (client, collection name)
+_CHUNK = 1_000  # ids per get or delete call
+Change = Callable[[Any, str], int]  # (client, collection name) -> change in the number of postings
 
 
 def fill(
@@ -72,11 +72,11 @@ def fill(
     return record, doc_ids, postings, columns
 
 
-def changed(live: Connection, live_folder: Path, folder: Path, name: str, change: Change) -> int:
-    """Apply ``change`` to collection ``name``, returning its row count after: on a server, to the live
-    collection; with Milvus Lite, to a copy of the live generation's database made in ``folder``."""
-    if not live.is_lite:
-        return _apply(live.client, name, change)
+def changed(server: Connection | None, live_folder: Path, folder: Path, name: str, change: Change) -> tuple[int, int]:
+    """Apply ``change`` to collection ``name``: on a ``server``, to the live collection; with Milvus Lite, to a
+    copy of the live generation's database made in ``folder``. Returns the rows after it and its postings change."""
+    if server is not None:
+        return _apply(server.client, name, change)
     shutil.copytree(live_folder / LITE_FOLDER, folder / LITE_FOLDER, ignore=shutil.ignore_patterns(_LITE_LOCK))
     copy = Connection(database=folder / LITE_FOLDER)
     try:
@@ -85,21 +85,36 @@ def changed(live: Connection, live_folder: Path, folder: Path, name: str, change
         copy.close()
 
 
-def deletion(ids: list[str]) -> Change:
-    """The change that deletes rows ``ids``."""
+def addition(entries: list[dict[str, Any]], postings: int, *, upsert: bool) -> Change:
+    """The change that writes rows ``entries`` (holding ``postings`` weights); ``upsert`` replaces rows a failed
+    write may have left on a server."""
 
-    def delete(client: Any, name: str) -> None:
-        for start in range(0, len(ids), _DELETE_CHUNK):
-            client.delete(name, ids=ids[start : start + _DELETE_CHUNK])
+    def add(client: Any, name: str) -> int:
+        collection.write(client, name, entries, upsert=upsert)
+        return postings
+
+    return add
+
+
+def deletion(ids: list[str]) -> Change:
+    """The change that deletes rows ``ids`` (counting the weights they held)."""
+
+    def delete(client: Any, name: str) -> int:
+        removed = 0
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            removed += sum(len(row[collection.VECTOR]) for row in client.get(name, ids=chunk, output_fields=[collection.VECTOR]))
+            client.delete(name, ids=chunk)
+        return -removed
 
     return delete
 
 
-def _apply(client: Any, name: str, change: Change) -> int:
+def _apply(client: Any, name: str, change: Change) -> tuple[int, int]:
     client.load_collection(name)
-    change(client, name)
+    postings = change(client, name)
     client.flush(name)
-    return int(client.get_collection_stats(name).get("row_count", 0))
+    return int(client.get_collection_stats(name).get("row_count", 0)), postings
 
 
 def lite_files(folder: Path) -> list[str]:
