@@ -93,7 +93,7 @@ def run(name: str, n_queries: int, work: Path) -> dict:
         "milvus_mb": round(folder_bytes(work / "milvus") / 1e6, 1),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
-        "command": " ".join(shlex.quote(a) for a in sys.argv),
+        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": {p: version(p) for p in ("pymilvus", "milvus-lite")},
     }

@@ -280,3 +280,25 @@ def test_writes_never_open_the_live_database(tmp_path):
             assert added.search(DOCS[60], k=1)[0].ids == ["late"]
     finally:
         os.close(fd)
+
+
+def test_documents_without_terms_are_kept_but_never_hit(tmp_path):
+    matrix = sp.csr_matrix(np.array([[1, 0, 2], [0, 0, 0], [0, 3, 0]], dtype=np.float32))
+    with MilvusIndex.build(tmp_path / "idx", [(["a", "empty", "c"], matrix)], vocab(3), show_progress=False) as index:
+        assert len(index) == 3 and index.manifest["milvus"]["rows"] == 2  # Milvus refuses rows without terms
+        result = index.search(np.ones(3, np.float32), k=5)[0]
+        assert result.ids == ["a", "c"] and result.scores.tolist() == [3.0, 3.0]  # a tie: document order
+        assert index.explain(np.ones(3, np.float32), 1) == []
+
+
+def test_server_gone_at_open_is_named(tmp_path):
+    from milvus_lite import server_manager_instance
+
+    data = str(tmp_path / "server.db")
+    uri = server_manager_instance.start_and_get_uri(data)
+    MilvusIndex.build(tmp_path / "idx", iter(BATCHES), ["a", "b"], uri=uri, show_progress=False).close()
+    server_manager_instance.release_server(data)
+    start = time.perf_counter()
+    with pytest.raises(BackendUnavailableError, match=f"Milvus at {uri} failed"):
+        SparseIndex.open(tmp_path / "idx")
+    assert time.perf_counter() - start < 10

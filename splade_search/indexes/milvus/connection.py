@@ -79,7 +79,8 @@ class Connection:
             raise ValueError("give a Milvus Lite database folder or a server uri")
         self.database = database.resolve() if database is not None else None
         self.uri = uri
-        self.client = _lite_client(self.database) if self.database is not None else _server_client(uri, token)  # type: ignore[arg-type]
+        client = _lite_client(self.database) if self.database is not None else _server_client(uri, token)  # type: ignore[arg-type]
+        self.client = _Guarded(client, self.where)
         self._closed = False
 
     @property
@@ -100,6 +101,31 @@ class Connection:
         self.client.close()
         if self.database is not None:
             _release_lite(self.database)
+
+
+class _Guarded:
+    """A ``MilvusClient`` whose failures are `BackendUnavailableError`s naming where Milvus runs."""
+
+    def __init__(self, client: Any, where: str) -> None:
+        self._client = client
+        self._where = where
+        self._failure = pymilvus().MilvusException
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+        if not callable(method):
+            return method
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except self._failure as exc:
+                raise BackendUnavailableError(
+                    f"Milvus at {self._where} failed: {_reason(exc)}; check that it runs (a server: the address and "
+                    f"${TOKEN_VARIABLE})"
+                ) from None
+
+        return call
 
 
 def _server_client(uri: str, token: str | None) -> Any:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from contextlib import suppress
 from contextvars import ContextVar
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import IndexFormatError, InputError
+from ...errors import BackendUnavailableError, IndexFormatError, InputError
 from .. import edits, validation
 from ..base import SparseIndex, TopK
 from ..batches import Batch
@@ -301,7 +302,8 @@ class MilvusIndex(SparseIndex):
                 writing.drop(server, index._record.get("retired", []))
         except BaseException:
             if undo and server:
-                server.client.delete(index.collection, ids=undo)
+                with suppress(BackendUnavailableError):  # a server gone meanwhile: the original error matters
+                    server.client.delete(index.collection, ids=undo)
             raise
         finally:
             if server:

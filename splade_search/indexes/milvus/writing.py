@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+from contextlib import suppress
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ...errors import IndexFormatError, InputError
+from ...errors import BackendUnavailableError, IndexFormatError, InputError
 from ...progress import progress_note
 from ..batches import Batch, read_batches
 from ..fields import FieldColumns, Records, field_columns
@@ -62,8 +63,9 @@ def fill(
         progress_note(f"flushing {written:,} rows into Milvus ({connection.uri or 'Milvus Lite'})", show_progress)
         client.flush(name)
     except BaseException:
-        if not connection.is_lite and client.has_collection(name):
-            client.drop_collection(name)
+        if not connection.is_lite:
+            with suppress(BackendUnavailableError):  # a server gone meanwhile: the original error matters
+                drop(connection, [name])
         raise
     finally:
         if connection.is_lite:
@@ -150,7 +152,7 @@ def collection_name(root: Path) -> str:
 
 
 def drop(server: Connection, names: Iterable[Any]) -> None:
-    """Drop the collections of replaced generations (ours, by their manifests); one already gone is fine."""
+    """Drop collections this package created (a failed build's, replaced generations'); one already gone is fine."""
     for name in names:
         if isinstance(name, str) and server.client.has_collection(name):
             server.client.drop_collection(name)
