@@ -33,6 +33,8 @@ def test_index_query_add_delete_serve(workdir, tiny_mlm_dir):
         assert json_output(result)["backend"] == backend
     query = ("query", "the second document", "-k", "3", "--json", "--index")
     assert hits(invoke(*query, "milvus")) == hits(invoke(*query, "csr"))
+    other = invoke(*query, "milvus", "--model", "splade-tiny")
+    assert other.exit_code == 2 and "another vocabulary" in other.output
     extra = workdir / "extra.jsonl"
     extra.write_text('{"_id": "x1", "text": "the second document again"}\n', encoding="utf-8")
     assert json_output(invoke("add", "milvus", extra, "--json"))["added"] == 1

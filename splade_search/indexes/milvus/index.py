@@ -6,7 +6,7 @@ Where the collection lives:
   inside each generation (see `generations`): listed and checksummed in the manifest like every
   other file. `add` and `delete` copy the live generation's database into the next generation and
   change the copy, so a reader keeps its snapshot; Milvus Lite serves a database to one process at
-  a time (a second process gets an error saying so);
+  a time (a second process searching it gets an error saying so);
 - with ``uri="http://host:19530"`` on a **Milvus server** (standalone or cluster): the folder keeps
   everything else (manifest, ids, vocabulary, documents, fields, model) and records the URI and the
   collection's name, never the token (``SPLADE_MILVUS_TOKEN``). A build creates a new collection
@@ -15,6 +15,9 @@ Where the collection lives:
   opened before them skips added documents (their ids are unknown to its snapshot) but no longer
   finds deleted ones.
 
+Opening reads the folder only; the first search, explain or `prepare` connects to Milvus and checks
+the collection (its vocabulary, and with Milvus Lite its row count), so folder-only work (`add`,
+`delete`, reading the model or the documents) runs while another process holds a Milvus Lite database.
 The manifest's ``milvus`` entry: ``uri`` (``null`` for Milvus Lite), ``collection``, ``rows`` (rows
 written), ``fields`` (stored metadata field -> collection field) and, on a server, ``retired``.
 Scores are Milvus's inner products of the stored float32 weights (the csr backend's up to float
@@ -26,9 +29,9 @@ rounding), ranked by the shared rule (see `ranking`). Filters become Milvus expr
 from __future__ import annotations
 
 import os
+import threading
 import weakref
 from contextlib import suppress
-from contextvars import ContextVar
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -52,7 +55,6 @@ from .expressions import filter_expression, id_expression
 from .ranking import Ranking
 
 SERVER_TOPK = 16_384  # the most hits a Milvus server ranks per query
-_CONNECT: ContextVar[bool] = ContextVar("milvus_connect", default=True)  # False: open the folder only (see _folder)
 _QUANTIZATION = {"dtype": "float32", "scale": None}
 _RULES: dict[str, validation.Rule] = {
     "uri": (lambda v: v is None or isinstance(v, str), "null or a server URI"),
@@ -77,20 +79,10 @@ class MilvusIndex(SparseIndex):
             raise IndexFormatError(f"{source}: the 'milvus' fields do not match the stored metadata fields; rebuild the index")
         self._record = record
         self._numbers = {doc_id: number for number, doc_id in enumerate(self._doc_ids)}
-        lite = record["uri"] is None
-        self._max_depth = max(record["rows"], 1) if lite else SERVER_TOPK
+        self._max_depth = max(record["rows"], 1) if record["uri"] is None else SERVER_TOPK
+        self._connection: Connection | None = None  # connected on first use (see _client)
         self._closer: weakref.finalize | None = None
-        if not _CONNECT.get():
-            return
-        self._connection = writing.open_lite(folder) if lite else Connection(uri=check_uri(record["uri"]))
-        self._closer = weakref.finalize(self, self._connection.close)
-        try:
-            client = self._connection.client
-            collection.check(client, self.collection, self._connection.where, self._vocab, record["rows"] if lite else None)
-            client.load_collection(self.collection)
-        except BaseException:
-            self.close()
-            raise
+        self._connecting = threading.Lock()
 
     @classmethod
     def build(
@@ -173,7 +165,7 @@ class MilvusIndex(SparseIndex):
         New metadata fields, or a field whose type changes, are refused: the collection's schema is fixed.
         """
         with WriteLock(path, lock_timeout):
-            index = cls._folder(path)
+            index = cls.open(path)
             edits.check_editable(index)
             all_documents = edits.extended_documents(index, documents)
             new_ids, vectors = edits.added_rows(index, batches, show_progress)
@@ -193,7 +185,7 @@ class MilvusIndex(SparseIndex):
     def delete(cls, path: str | os.PathLike[str], ids: Iterable[str], *, lock_timeout: float = 0.0) -> MilvusIndex:
         """Remove documents by id from the index at ``path`` (a new generation); see `SparseIndex.delete`."""
         with WriteLock(path, lock_timeout):
-            index = cls._folder(path)
+            index = cls.open(path)
             edits.check_editable(index)
             alive = edits.deleted_mask(index, ids)
             kept = [doc_id for doc_id, keep in zip(index.doc_ids, alive.tolist(), strict=True) if keep]
@@ -215,20 +207,29 @@ class MilvusIndex(SparseIndex):
         """The name of the Milvus collection."""
         return self._record["collection"]
 
-    @classmethod
-    def _folder(cls, path: str | os.PathLike[str]) -> MilvusIndex:
-        """The index at ``path`` without a connection to Milvus: all a write needs (a write changes a copy of
-        a Milvus Lite database, so it never opens the live one, which a reader in another process may hold)."""
-        unconnected = _CONNECT.set(False)
-        try:
-            return cls.open(path)
-        finally:
-            _CONNECT.reset(unconnected)
-
     def close(self) -> None:
-        """Close the connection (the last index of a Milvus Lite database in this process stops its server)."""
-        if self._closer is not None:
-            self._closer()
+        """Close the connection (the last index of a Milvus Lite database in this process stops its server);
+        a later search connects again."""
+        with self._connecting:
+            if self._closer is not None:
+                self._closer()
+            self._connection = self._closer = None
+
+    def _client(self) -> Any:
+        """The Milvus client; the first call connects and checks the collection (vocabulary, rows)."""
+        with self._connecting:
+            if self._connection is None:
+                lite = self.uri is None
+                connection = writing.open_lite(self.folder) if lite else Connection(uri=check_uri(self._record["uri"]))
+                try:
+                    rows = self._record["rows"] if lite else None
+                    collection.check(connection.client, self.collection, connection.where, self._vocab, rows)
+                    connection.client.load_collection(self.collection)
+                except BaseException:
+                    connection.close()
+                    raise
+                self._connection, self._closer = connection, weakref.finalize(self, connection.close)
+            return self._connection.client
 
     def __enter__(self) -> MilvusIndex:
         return self
@@ -237,12 +238,13 @@ class MilvusIndex(SparseIndex):
         self.close()
 
     def prepare(self, mode: str = "exact", knobs: Any = None) -> None:
-        """Check the search settings and warm Milvus up (Milvus Lite builds its posting lists on the first search)."""
+        """Check the search settings, connect, and warm Milvus up (Milvus Lite builds its posting lists on the
+        first search)."""
         super().prepare(mode, knobs)
         self._top_k(np.zeros(1, np.int32), np.ones(1, np.float32), 1)
 
     def _scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
-        return Ranking(self._connection.client, self.collection, self._numbers, self._max_depth)
+        return Ranking(self._client(), self.collection, self._numbers, self._max_depth)
 
     def _filtered(self, scorer: TopK, spec: Filter | None, allowed: np.ndarray | None) -> tuple[TopK, np.ndarray | None]:
         if spec is None:
@@ -263,7 +265,7 @@ class MilvusIndex(SparseIndex):
         return self._scorer("exact", {})(terms, weights, k)
 
     def _doc_weights(self, terms: np.ndarray, doc_number: int) -> np.ndarray:
-        stored = collection.stored_vector(self._connection.client, self.collection, self._doc_ids[doc_number])
+        stored = collection.stored_vector(self._client(), self.collection, self._doc_ids[doc_number])
         return np.array([stored.get(term, 0.0) for term in terms.tolist()], dtype=np.float32)
 
 
