@@ -3,7 +3,7 @@
 For each corpus (``scifact``: real splade-tiny vectors; ``topic-100000``: the scaled topical corpus of
 `_gen`, SciFact's test queries) the script builds a csr index and a milvus index (Milvus Lite inside
 the folder) from the same batches, timing each build (documents per second include the flush and
-reopening), then runs the same queries one at a time (1 thread, k = 10, after a warm-up search) on
+publishing), then runs the same queries one at a time (1 thread, k = 10, after a warm-up search) on
 both: p50/p99 milliseconds, recall@10 of milvus against csr exact (share of csr's top-10 found), how
 many rankings are identical (same ids, same order) and the largest score difference. Milvus Lite
 3.2.2 is pure Python (an in-process gRPC server scoring with dicts): these are one-node, one-process
@@ -109,7 +109,11 @@ def report(results: dict) -> str:
         "shown under the table. **One-node numbers**: Milvus Lite 3.2.2 is an embedded, pure-Python Milvus in this",
         "process (the database the tests run against), on a 2-core machine shared with other jobs (load averages",
         "below); a Milvus server or cluster runs the same client calls on its own engine and hardware. Search:",
-        "one query at a time, 1 thread, k = 10, after one warm-up search; recall@10 of milvus against csr exact.\n",
+        "one query at a time, 1 thread, k = 10, after one warm-up search; recall@10 of milvus against csr exact.",
+        "Ingestion: documents per second of the whole `MilvusIndex.build` (rows sent over local gRPC, flush,",
+        "checksums, publish). Approximate settings: none to report; Milvus Lite accepts only `drop_ratio_search=0`",
+        "(exact), so the milvus backend offers search mode `exact` only. Each command ran under",
+        "`flock /work/wt/bigjob.lock`, so no other big job of this project ran meanwhile (smaller ones did).\n",
         "| corpus | docs | postings | milvus ingest docs/s | csr build s | milvus p50 ms | milvus p99 ms | csr p50 ms | csr p99 ms"
         " | milvus / csr (p50) | recall@10 | identical top-10 | size MB milvus / csr |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -126,7 +130,7 @@ def report(results: dict) -> str:
         lines.append(
             f"- {r['corpus']}: `{r['command']}` ({r['date']}; pymilvus {r['versions']['pymilvus']}, milvus-lite "
             f"{r['versions']['milvus-lite']}); load average {r['load_before']} before, {r['load_after']} after; first "
-            f"search after opening {r['milvus_first_search_s']} s (Milvus Lite builds its posting lists then); largest "
+            f"search after opening {r['milvus_first_search_s']} s (starting Milvus Lite, loading, building its posting lists); largest "
             f"score difference in identical rankings {r['max_score_difference']:.2g}."
         )
     return "\n".join(lines) + "\n"
