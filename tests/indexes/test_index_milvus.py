@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import socket
 import time
 
@@ -39,12 +40,13 @@ RECORDS = [
     else {}
     for i in range(N_DOCS)
 ]
+BATCHES = [(["d1", "d2"], sp.csr_matrix(np.eye(2, dtype=np.float32)))]
 
 
-def build_pair(folder, docs=DOCS, ids=IDS, records=RECORDS, **options):
+def build_pair(folder, docs=DOCS, ids=IDS, records=RECORDS):
     """The same vectors and metadata in a milvus index and a csr index."""
     kwargs = {"show_progress": False, "fields": records}
-    milvus = MilvusIndex.build(folder / "milvus", batches(ids, docs, 128), vocab(docs.shape[1]), **kwargs, **options)
+    milvus = MilvusIndex.build(folder / "milvus", batches(ids, docs, 128), vocab(docs.shape[1]), **kwargs)
     csr = CsrIndex.build(folder / "csr", batches(ids, docs, 128), vocab(docs.shape[1]), **kwargs)
     return milvus, csr
 
@@ -178,8 +180,6 @@ def test_collection_of_another_vocabulary_is_refused(tmp_path):
     MilvusIndex.build(tmp_path / "a", [(["p", "q"], ones)], vocab(4), show_progress=False).close()
     MilvusIndex.build(tmp_path / "b", [(["p", "q"], ones)], ["w", "x", "y", "z"], show_progress=False).close()
     a, b = current_folder(tmp_path / "a"), current_folder(tmp_path / "b")
-    import shutil
-
     shutil.rmtree(a / LITE_FOLDER)
     shutil.copytree(b / LITE_FOLDER, a / LITE_FOLDER)
     with pytest.raises(IndexMismatchError, match="another model's vocabulary"):
@@ -197,9 +197,6 @@ def test_database_open_in_another_process_is_named(tmp_path):
             index.search(np.ones(2, np.float32))
     finally:
         os.close(fd)
-
-
-BATCHES = [(["d1", "d2"], sp.csr_matrix(np.eye(2, dtype=np.float32)))]
 
 
 def closed_port() -> int:
