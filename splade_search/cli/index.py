@@ -284,7 +284,7 @@ def _shard_spec(shard: str | None, update: bool, dense: str | None, model: str |
     if update or dense is not None or model == "bm25" or backend != "csr":
         refuse(
             "--shard",
-            "cuts a csr index into shards for `merge`; it does not apply to --update, --dense, --model bm25 or --backend lucene",
+            "cuts a csr index into shards for `merge`; it does not apply to --update, --dense, --model bm25 or another --backend",
         )
     with about("--shard"):
         return ShardSpec.parse(shard)
