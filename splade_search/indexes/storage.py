@@ -52,6 +52,10 @@ class ArrayAppender:
         finally:
             self._file.close()
 
+    def abandon(self) -> None:
+        """Close the file as it is (its folder is being thrown away)."""
+        self._file.close()
+
     def __enter__(self) -> ArrayAppender:
         return self
 

@@ -20,7 +20,7 @@ import pytest
 import scipy.sparse as sp
 
 from splade_search.indexes import CsrIndex
-from splade_search.indexes.csr import compact
+from splade_search.indexes.csr import compact, writers
 from splade_search.indexes.manifest import file_record
 from splade_search.indexes.csr.postings import Postings
 
@@ -315,7 +315,7 @@ def reencode_compact(root: Path, change: Callable[[Postings], Postings]) -> None
     index = CsrIndex.open(root)
     postings = change(Postings(*(np.array(array) for array in index.postings)))
     folder = files_folder(root)
-    compact.write_postings(folder, postings, index.quantization.numpy_dtype)
+    writers.write_postings(folder, postings, "compact", len(index), index.quantization.numpy_dtype)
     reseal(folder, *compact.FILES)
 
 

@@ -62,25 +62,73 @@ def storage_of(folder: Path, manifest: dict[str, Any]) -> str:
     return str(record["layout"])
 
 
-def write_postings(folder: Path, postings: Postings, weight_dtype: np.dtype) -> dict[str, Any]:
-    """Write ``postings`` compactly into ``folder``; returns the manifest fields describing them.
+class CompactWriter:
+    """Writes postings compactly into a folder, term range by term range (see `writers.PostingsWriter`).
 
-    Document numbers must ascend strictly within each term (as everywhere in a csr index).
+    Document numbers must ascend strictly within each term (as everywhere in a csr index). Gaps and
+    weights are deflated in pieces of `CHUNK` postings however the ranges fall, so the files do not
+    depend on how the postings were cut.
     """
-    indptr = np.asarray(postings.indptr, dtype=np.int64)
-    lengths = np.diff(indptr)
-    with _Deflater(folder / LENGTHS, _GAP_LEVEL) as out:
-        out.write(_varbyte(lengths))
-    starts = indptr[:-1][lengths > 0]
-    with _Deflater(folder / DOCS, _GAP_LEVEL) as out:
-        for a in range(0, len(postings.docs), CHUNK):
-            out.write(_varbyte(_gaps(postings.docs, starts, a, min(a + CHUNK, len(postings.docs)))))
-    little = np.dtype(weight_dtype).newbyteorder("<")
-    with _Deflater(folder / WEIGHTS, _WEIGHT_LEVEL) as out:
-        for a in range(0, len(postings.weights), CHUNK):
-            piece = np.ascontiguousarray(postings.weights[a : a + CHUNK], dtype=little)
-            out.write(piece.view(np.uint8).reshape(-1, little.itemsize).T.tobytes())
-    return {"storage": {"layout": "compact", "codec": CODEC, "chunk": CHUNK}, "format_version": FORMAT_VERSION}
+
+    def __init__(self, folder: Path, weight_dtype: np.dtype) -> None:
+        self._folder = folder
+        self._little = np.dtype(weight_dtype).newbyteorder("<")
+        self._lengths: list[np.ndarray] = []
+        self._gaps, self._weights = _Pending(), _Pending()
+        self._docs_out = _Deflater(folder / DOCS, _GAP_LEVEL)
+        try:
+            self._weights_out = _Deflater(folder / WEIGHTS, _WEIGHT_LEVEL)
+        except BaseException:
+            self._docs_out.close()
+            raise
+
+    def append(self, piece: Postings) -> None:
+        lengths = np.diff(piece.indptr)
+        self._lengths.append(lengths)
+        self._gaps.add(_gaps(piece.docs, piece.indptr[:-1][lengths > 0]))
+        self._weights.add(np.asarray(piece.weights))
+        self._flush(final=False)
+
+    def finish(self) -> tuple[list[str], dict[str, Any]]:
+        self._flush(final=True)
+        self._docs_out.close(complete=True)
+        self._weights_out.close(complete=True)
+        with _Deflater(self._folder / LENGTHS, _GAP_LEVEL) as out:
+            out.write(_varbyte(np.concatenate([np.zeros(0, np.int64), *self._lengths])))
+        return list(FILES), {"storage": {"layout": "compact", "codec": CODEC, "chunk": CHUNK}, "format_version": FORMAT_VERSION}
+
+    def abandon(self) -> None:
+        self._docs_out.close()
+        self._weights_out.close()
+
+    def _flush(self, final: bool) -> None:
+        for gaps in self._gaps.take(CHUNK, final):
+            self._docs_out.write(_varbyte(gaps))
+        for weights in self._weights.take(CHUNK, final):
+            piece = np.ascontiguousarray(weights, dtype=self._little)
+            self._weights_out.write(piece.view(np.uint8).reshape(-1, self._little.itemsize).T.tobytes())
+
+
+class _Pending:
+    """Values waiting to be written in pieces of a fixed size."""
+
+    def __init__(self) -> None:
+        self._parts: list[np.ndarray] = []
+        self._count = 0
+
+    def add(self, values: np.ndarray) -> None:
+        self._parts.append(values)
+        self._count += len(values)
+
+    def take(self, size: int, final: bool) -> list[np.ndarray]:
+        """Whole pieces of ``size`` values (and, when ``final``, the shorter rest), in order."""
+        if self._count < size and not (final and self._count):
+            return []
+        values = np.concatenate(self._parts)
+        whole = len(values) if final else len(values) - len(values) % size
+        self._parts = [values[whole:]] if whole < len(values) else []
+        self._count = len(values) - whole
+        return [values[a : min(a + size, whole)] for a in range(0, whole, size)]
 
 
 def read_postings(
@@ -117,14 +165,13 @@ def read_postings(
     return Postings(indptr, docs, weights)
 
 
-def _gaps(docs: np.ndarray, starts: np.ndarray, a: int, b: int) -> np.ndarray:
-    """Gap minus one before each posting of ``docs[a:b]`` (the document number at a term's start)."""
-    current = np.asarray(docs[a:b], dtype=np.int64)
+def _gaps(docs: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Gap minus one before each posting of ``docs`` (the document number at a term's start, ``starts``)."""
+    current = np.asarray(docs, dtype=np.int64)
     previous = np.empty_like(current)
-    previous[0] = docs[a - 1] if a else -1
-    previous[1:] = current[:-1]
-    lo, hi = np.searchsorted(starts, [a, b])
-    previous[starts[lo:hi] - a] = -1
+    if len(current):
+        previous[1:] = current[:-1]
+        previous[starts] = -1
     gaps = current - previous - 1
     if gaps.size and gaps.min() < 0:
         raise AssertionError("internal error: document numbers must ascend strictly within each term")  # the builder sorts them
@@ -235,12 +282,16 @@ class _Deflater:
     def __enter__(self) -> _Deflater:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self, complete: bool = False) -> None:
+        """Close the file; ``complete``: end the stream first (else the file is left unfinished)."""
         try:
-            if exc[0] is None:
+            if complete:
                 self._file.write(self._zlib.flush())
         finally:
             self._file.close()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(complete=exc[0] is None)
 
 
 class _Inflater:

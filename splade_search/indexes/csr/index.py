@@ -23,31 +23,34 @@ import scipy.sparse as sp
 from . import compact, update
 from .. import edits
 from ..base import SparseIndex, TopK
-from ..batches import Batch, DocMatrixBuilder, read_batches
+from ..batches import Batch, read_batches
 from ..fields import FieldColumns, Records, field_columns
 from ..passage_map import PassageMap
 from ..layout import check_metadata, check_vocab, write_index_files
-from .postings import Postings, doc_number_dtype, from_doc_major, keep
-from .quantization import Quantization, parse_mode, quantize
+from .postings import Postings
+from .quantization import Quantization, parse_mode, recipe_for
+from .runs import SortedRuns
 from .search_modes import SearchModes, check_knobs
-from ..generations import check_writable, new_generation
+from .writers import PLAIN_FILES, open_writer, write_postings, write_quantized
+from ..generations import new_generation
 from ..lock import WriteLock
-from ..storage import load_array, save_array
+from ...progress import progress_bar
+from ..storage import load_array
 from ..topk import top_k_dense
 from ..validation import check_listed, check_postings
 
-_INDPTR, _DOCS, _WEIGHTS = "postings_indptr.npy", "postings_docs.npy", "postings_weights.npy"
+_RUNS = "runs"  # sorted runs of a build, inside the new generation's folder until they are merged
 Documents = Iterable[tuple[str, str, str]]
 
 
 class _Contents(NamedTuple):
-    """Everything one generation of a csr index is written from."""
+    """Everything one generation of a csr index is written from, besides its postings."""
 
     doc_ids: list[str]
     vocab: list[str]
     metadata: dict[str, Any]
     quantization: Quantization
-    postings: Postings
+    num_postings: int
     documents: Documents | None
     storage: str
     model: Any
@@ -69,11 +72,30 @@ class _Contents(NamedTuple):
             index.vocab,
             index.metadata,
             index.quantization,
-            postings,
+            len(postings.docs),
             documents,
             index.storage,
             index.model_folder,
             fields,
+        )
+
+    def write(self, folder: Path, backend: str, files: list[str], extra: dict[str, Any], show_progress: bool) -> None:
+        """Write the files every index has (see `write_index_files`) beside the postings ``files``."""
+        write_index_files(
+            folder,
+            backend=backend,
+            doc_ids=self.doc_ids,
+            vocab=self.vocab,
+            metadata=self.metadata,
+            num_postings=self.num_postings,
+            quantization=self.quantization.to_dict(),
+            backend_files=files,
+            documents=self.documents,
+            show_progress=show_progress,
+            model=self.model,
+            fields=self.fields,
+            passages=self.passages,
+            **extra,
         )
 
 
@@ -91,9 +113,7 @@ class CsrIndex(SparseIndex):
                 folder, manifest, len(self._vocab), len(self._doc_ids), self._quantization.numpy_dtype
             )
         else:
-            self._indptr = load_array(folder, _INDPTR)
-            self._docs = load_array(folder, _DOCS)
-            self._weights = load_array(folder, _WEIGHTS)
+            self._indptr, self._docs, self._weights = (load_array(folder, name) for name in PLAIN_FILES)
         self._check_arrays()
         self._modes = SearchModes(self)
 
@@ -123,22 +143,28 @@ class CsrIndex(SparseIndex):
         and `delete` keep it. ``documents``: optional ``(id, title, text)`` triples in the same
         order as the vectors. ``model``, ``fields``, ``force``, ``lock_timeout``: see `SparseIndex.build`. Batches
         are validated as they arrive (`read_batches`); any error leaves the index at ``path`` as it was.
+        Memory stays bounded whatever the corpus size: postings go to sorted runs on disk (inside the
+        new generation's folder) as they arrive and are merged into the final files (see `runs`).
         """
         vocab = check_vocab(vocab)
         metadata = check_metadata(metadata)
         mode = parse_mode(quantization)
         layout = compact.parse_storage(storage)
-        check_writable(Path(path), force, verify=False)  # verified under the lock
-        with WriteLock(path, lock_timeout):
-            builder = DocMatrixBuilder(len(vocab))
-            for ids, rows in read_batches(batches, len(vocab), show_progress):
-                builder.add(ids, rows)
-            postings = from_doc_major(builder.finish())
-            stored, recipe = quantize(postings.weights, mode)
-            postings = keep(postings._replace(weights=stored), stored != 0)
-            columns = field_columns(fields, passages.document_ids if passages is not None else builder.doc_ids)
-            written = _Contents(builder.doc_ids, vocab, metadata, recipe, postings, documents, layout, model, columns, passages)
-            return cls._write(path, written, show_progress, force)
+        with new_generation(Path(path), force=force, lock_timeout=lock_timeout) as tmp:
+            with SortedRuns(tmp / _RUNS, len(vocab)) as runs:
+                for ids, rows in read_batches(batches, len(vocab), show_progress):
+                    runs.add(ids, rows)
+                doc_ids = runs.doc_ids
+                columns = field_columns(fields, passages.document_ids if passages is not None else doc_ids)
+                recipe = recipe_for(mode, runs.peak, runs.lowest)
+                merging = show_progress and runs.n_runs > 1
+                with open_writer(tmp, layout, len(doc_ids), recipe.numpy_dtype) as writer:
+                    with progress_bar("merging runs", runs.n_postings, unit="postings", enabled=merging) as advance:
+                        n_postings = write_quantized(writer, runs.merged(), recipe, advance)
+                    files, extra = writer.finish()
+            contents = _Contents(doc_ids, vocab, metadata, recipe, n_postings, documents, layout, model, columns, passages)
+            contents.write(tmp, cls.backend, files, extra, show_progress)
+        return cls.open(path, verify=False)
 
     @classmethod
     def add(
@@ -164,7 +190,8 @@ class CsrIndex(SparseIndex):
             all_documents = edits.extended_documents(index, documents)
             new_ids, postings = update.added_postings(index, batches, show_progress)
             columns = edits.extended_fields(index, new_ids, fields)
-            return cls._write(path, _Contents.like(index, index.doc_ids + new_ids, postings, all_documents, columns))
+            contents = _Contents.like(index, index.doc_ids + new_ids, postings, all_documents, columns)
+            return cls._write(path, contents, postings)
 
     @classmethod
     def delete(cls, path: str | os.PathLike[str], ids: Iterable[str], *, lock_timeout: float = 0.0) -> CsrIndex:
@@ -179,7 +206,7 @@ class CsrIndex(SparseIndex):
             doc_ids = [doc_id for doc_id, kept in zip(index.doc_ids, alive.tolist(), strict=True) if kept]
             documents = edits.kept_documents(index, alive)
             columns = edits.kept_fields(index, alive, doc_ids)
-            return cls._write(path, _Contents.like(index, doc_ids, postings, documents, columns))
+            return cls._write(path, _Contents.like(index, doc_ids, postings, documents, columns), postings)
 
     @property
     def quantization(self) -> Quantization:
@@ -197,34 +224,11 @@ class CsrIndex(SparseIndex):
         return Postings(self._indptr, self._docs, self._weights)
 
     @classmethod
-    def _write(
-        cls, path: str | os.PathLike[str], contents: _Contents, show_progress: bool = False, force: bool = False
-    ) -> CsrIndex:
-        with new_generation(Path(path), force=force) as tmp:
-            if contents.storage == "compact":
-                postings, dtype = contents.postings, contents.quantization.numpy_dtype
-                files, extra = compact.FILES, compact.write_postings(tmp, postings, dtype)
-            else:
-                files, extra = [_INDPTR, _DOCS, _WEIGHTS], {}
-                save_array(tmp, _INDPTR, contents.postings.indptr.astype(np.int64))
-                save_array(tmp, _DOCS, contents.postings.docs.astype(doc_number_dtype(len(contents.doc_ids))))
-                save_array(tmp, _WEIGHTS, contents.postings.weights)
-            write_index_files(
-                tmp,
-                backend=cls.backend,
-                doc_ids=contents.doc_ids,
-                vocab=contents.vocab,
-                metadata=contents.metadata,
-                num_postings=len(contents.postings.docs),
-                quantization=contents.quantization.to_dict(),
-                backend_files=files,
-                documents=contents.documents,
-                show_progress=show_progress,
-                model=contents.model,
-                fields=contents.fields,
-                passages=contents.passages,
-                **extra,
-            )
+    def _write(cls, path: str | os.PathLike[str], contents: _Contents, postings: Postings) -> CsrIndex:
+        with new_generation(Path(path)) as tmp:
+            dtype = contents.quantization.numpy_dtype
+            files, extra = write_postings(tmp, postings, contents.storage, len(contents.doc_ids), dtype)
+            contents.write(tmp, cls.backend, files, extra, show_progress=False)
         return cls.open(path, verify=False)
 
     @classmethod
@@ -278,7 +282,7 @@ class CsrIndex(SparseIndex):
 
     def _check_arrays(self) -> None:
         """Raise `IndexFormatError` unless the postings are well formed for this vocabulary and corpus."""
-        names = compact.FILES if self._storage == "compact" else [_INDPTR, _DOCS, _WEIGHTS]
+        names = compact.FILES if self._storage == "compact" else PLAIN_FILES
         check_listed(self.manifest, names, self.folder)
         indptr_file, docs_file, weights_file = (self.folder / name for name in names)
         check_postings(

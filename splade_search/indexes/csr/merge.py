@@ -29,8 +29,8 @@ from . import compact
 from .index import CsrIndex
 from .postings import Postings, doc_number_dtype
 from .quantization import Quantization, recipe_for, store
+from .writers import PLAIN_FILES, write_postings
 
-PLAIN_FILES = ("postings_indptr.npy", "postings_docs.npy", "postings_weights.npy")  # a plain csr index's postings
 BLOCK_POSTINGS = 1 << 20
 _SCRATCH = "merging"  # plain postings of a compact merge, inside the new generation until compacted
 
@@ -63,7 +63,7 @@ def merge_csr(
     with new_generation(Path(path), force=force, lock_timeout=lock_timeout) as folder:
         if layout == "compact":
             num_postings = _write_postings(folder / _SCRATCH, parts, plan, recipe, show_progress)
-            files, extra = compact.FILES, _compacted(folder, recipe)
+            files, extra = _compacted(folder, plan.num_rows, recipe)
         else:
             num_postings = _write_postings(folder, parts, plan, recipe, show_progress)
             files, extra = list(PLAIN_FILES), {}
@@ -158,11 +158,11 @@ def _merged_block(
     return rows, stored, np.bincount(terms, minlength=stop - first)
 
 
-def _compacted(folder: Path, recipe: Quantization) -> dict[str, Any]:
-    """Compact the plain postings written into ``folder/merging`` into ``folder``; returns the manifest fields."""
+def _compacted(folder: Path, n_rows: int, recipe: Quantization) -> tuple[list[str], dict[str, Any]]:
+    """Compact the plain postings written into ``folder/merging`` into ``folder``; returns the files and manifest fields."""
     scratch = folder / _SCRATCH
     postings = Postings(*(load_array(scratch, name) for name in PLAIN_FILES))
-    extra = compact.write_postings(folder, postings, recipe.numpy_dtype)
+    written = write_postings(folder, postings, "compact", n_rows, recipe.numpy_dtype)
     del postings
     shutil.rmtree(scratch)
-    return extra
+    return written

@@ -7,6 +7,7 @@ linear in the number of postings.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -45,6 +46,24 @@ def merge(old: Postings, new: Postings) -> Postings:
     docs[old_slots], docs[new_slots] = old.docs, new.docs
     weights[old_slots], weights[new_slots] = old.weights, new.weights
     return Postings(old.indptr + new.indptr, docs, weights)
+
+
+def term_ranges(indptr: np.ndarray, size: int) -> list[int]:
+    """Term numbers ``0 = b0 < b1 < ... = n_terms`` that cut the terms of ``indptr`` into ranges of at
+    most ``size`` postings each (a term that alone holds more gets a range of its own)."""
+    n_terms, bounds = len(indptr) - 1, [0]
+    while bounds[-1] < n_terms:
+        fits = int(np.searchsorted(indptr, indptr[bounds[-1]] + size, side="right")) - 1
+        bounds.append(min(n_terms, max(fits, bounds[-1] + 1)))
+    return bounds
+
+
+def pieces(postings: Postings, size: int) -> Iterator[Postings]:
+    """``postings`` term range by term range (`term_ranges`), each piece with its own ``indptr`` from 0."""
+    bounds = term_ranges(postings.indptr, size)
+    for first, last in zip(bounds[:-1], bounds[1:]):
+        a, b = int(postings.indptr[first]), int(postings.indptr[last])
+        yield Postings(postings.indptr[first : last + 1] - a, postings.docs[a:b], postings.weights[a:b])
 
 
 def doc_number_dtype(n_docs: int) -> np.dtype:
