@@ -24,7 +24,8 @@ independent terms drawn as above. A real document thus has about ``2 N / N_real`
 which share its topic without being copies.
 
 Usage: ``nice .venv/bin/python eval/_gen.py synth-100000 topic-1000000`` caches
-``eval/_work/<name>-<chunk>-<size>.npz``.
+``eval/_work/<name>-<chunk>-<size>.npz`` (``--sources scifact``: drawn from SciFact alone, cached as
+``<name>-from-scifact-<chunk>-<size>.npz``).
 """
 
 from __future__ import annotations
@@ -110,37 +111,46 @@ def _pick_documents(rng: np.random.Generator, share: np.ndarray, cdf: np.ndarray
     return np.unique(np.minimum(draws, n_docs - 1)).astype(np.int32)
 
 
-def chunk_paths(name: str) -> list[Path]:
-    """The cached chunk files of corpus ``name`` (``synth-<N>`` or ``topic-<N>``, `CHUNK` docs at most each)."""
+def chunk_paths(name: str, sources: tuple[str, ...] = SOURCES) -> list[Path]:
+    """The cached chunk files of corpus ``name`` (``synth-<N>`` or ``topic-<N>``, `CHUNK` docs at most each).
+
+    Corpora drawn from other ``sources`` than `SOURCES` are cached under names that say so.
+    """
     n_docs = int(name.split("-")[1])
     sizes = [min(CHUNK, n_docs - start) for start in range(0, n_docs, CHUNK)]
-    return [WORK / f"{name}-{i}-{size}.npz" for i, size in enumerate(sizes)]
+    tag = "" if tuple(sources) == SOURCES else "-from-" + "+".join(sources)
+    return [WORK / f"{name}{tag}-{i}-{size}.npz" for i, size in enumerate(sizes)]
 
 
-def chunks(name: str) -> Iterator[sp.csr_matrix]:
-    """Corpus ``name`` chunk by chunk (generated and cached when missing).
+def chunks(name: str, sources: tuple[str, ...] = SOURCES, cache: bool = True) -> Iterator[sp.csr_matrix]:
+    """Corpus ``name`` chunk by chunk (generated and, with ``cache``, cached when missing).
 
     Chunks are independent samples of the same process (seeded by corpus size and chunk number),
     so their concatenation is one sample of the whole corpus; memory stays bounded.
     """
     kind, n_docs = name.split("-")[0], int(name.split("-")[1])
     make = generate_topical if kind == "topic" else generate
-    for number, path in enumerate(chunk_paths(name)):
-        if not path.exists():
-            size = int(path.stem.rsplit("-", 1)[1])
-            matrix = make(size, seed=n_docs * 1000 + number)
+    for number, path in enumerate(chunk_paths(name, sources)):
+        if path.exists():
+            with np.load(path, allow_pickle=False) as f:
+                yield sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
+            continue
+        size = int(path.stem.rsplit("-", 1)[1])
+        matrix = make(size, seed=n_docs * 1000 + number, names=sources)
+        if cache:
             np.savez(path, indptr=matrix.indptr, indices=matrix.indices, data=matrix.data, shape=np.array(matrix.shape))
-            del matrix
-        with np.load(path, allow_pickle=False) as f:
-            yield sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
+        yield matrix
+        del matrix
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="+")
-    for name in parser.parse_args().names:
+    parser.add_argument("--sources", nargs="+", default=list(SOURCES), help="real corpora whose statistics are drawn from")
+    args = parser.parse_args()
+    for name in args.names:
         start = time.perf_counter()
-        lengths = np.concatenate([np.diff(chunk.indptr) for chunk in chunks(name)])
+        lengths = np.concatenate([np.diff(chunk.indptr) for chunk in chunks(name, tuple(args.sources))])
         low, high = np.percentile(lengths, [10, 90])
         print(f"{name}: {lengths.sum()} postings, {lengths.mean():.1f} terms/doc (p10 {low:.0f}, "
               f"p90 {high:.0f}), {time.perf_counter() - start:.0f} s")
