@@ -18,7 +18,7 @@ from ..errors import IndexFormatError
 from . import validation
 from .storage import MANIFEST_NAME, read_json, write_json
 
-FORMAT_VERSION = 2  # the newest version this code reads; 2 adds compact csr postings (see `compact`)
+FORMAT_VERSION = 3  # the newest version this code reads; 2 adds compact csr postings, 3 their blocks (see `compact`)
 WRITTEN_VERSION = 1  # what a folder is written as unless it needs a newer version's features
 _CHUNK = 1 << 20
 

@@ -186,7 +186,7 @@ def check_postings(
             f"{weights_file} must hold {n_postings} weights of dtype {np.dtype(weight_dtype)} (the manifest's "
             f"quantization), got {weights.dtype} of shape {weights.shape}"
         )
-    _check_rising(indptr, n_postings, f"the manifest's num_postings {n_postings}", "term", indptr_file)
+    check_rising(indptr, n_postings, f"the manifest's num_postings {n_postings}", "term", indptr_file)
     starts = indptr[1:-1]
     finite = weights.dtype.kind == "f"
     for a in range(0, n_postings, _PIECE):
@@ -220,7 +220,7 @@ def _check_ascending(docs: np.ndarray, starts: np.ndarray, a: int, b: int, docs_
         )
 
 
-def _check_rising(offsets: np.ndarray, end: int, end_name: str, unit: str, path: Path) -> None:
+def check_rising(offsets: np.ndarray, end: int, end_name: str, unit: str, path: Path) -> None:
     """Raise unless ``offsets`` run from 0 to ``end`` without ever falling (``unit``: what each step is)."""
     if offsets[0] != 0 or offsets[-1] != end:
         raise IndexFormatError(
@@ -239,7 +239,7 @@ def check_offsets(offsets: np.ndarray, n_docs: int, text_size: int, files: tuple
             f"{offsets_file} must hold {n_docs + 1} int64 offsets (the manifest's num_docs + 1), "
             f"got {offsets.dtype} of shape {offsets.shape}; {_REBUILD}"
         )
-    _check_rising(offsets, text_size, f"the {text_size} bytes of {text_file}", "document", offsets_file)
+    check_rising(offsets, text_size, f"the {text_size} bytes of {text_file}", "document", offsets_file)
 
 
 def check_scale(dtype: str, scale: object, integer: bool, source: str) -> float | None:

@@ -52,10 +52,10 @@ def generation(index_path: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def tiny_runs(monkeypatch):
-    """Runs of ~300 postings merged ~200 at a time, compact pieces of 50: a 500-document corpus makes ~25 runs."""
+    """Runs of ~300 postings merged ~200 at a time, compact blocks of 50: a 500-document corpus makes ~14 runs."""
     monkeypatch.setattr(runs, "RUN_POSTINGS", 300)
     monkeypatch.setattr(runs, "MERGE_POSTINGS", 200)
-    monkeypatch.setattr(compact, "CHUNK", 50)
+    monkeypatch.setattr(compact, "BLOCK", 50)
 
 
 @pytest.mark.parametrize(("quantization", "storage"), [(None, "plain"), ("int8", "plain"), ("float16", "compact"), ("int8", "compact")])

@@ -3,8 +3,8 @@
 Files besides the common ones (see `layout`): ``postings_indptr.npy`` (int64, vocab size + 1: where
 each term's postings start), ``postings_docs.npy`` (document numbers, ascending within a term) and
 ``postings_weights.npy`` (stored weights, dtype per `quantization`); with ``storage="compact"`` the
-same postings are kept delta-encoded and deflated (see `compact`) and decoded into those arrays on
-open. A query is scored exactly by gathering only its terms' posting lists and summing ``query
+same postings are kept delta-encoded and deflated in blocks (see `compact`), decoded block by block
+as searches need them (`blocks`). A query is scored exactly by gathering only its terms' posting lists and summing ``query
 weight x document weight`` per document (one sparse matrix-vector product); nothing is pruned.
 Search modes ``"pruned"`` (same results, less work) and ``"approximate"`` live in `search_modes`.
 `CsrIndex.add` and `CsrIndex.delete` publish a new generation of the index (see `update`, `generations`).
@@ -13,6 +13,7 @@ Search modes ``"pruned"`` (same results, less work) and ``"approximate"`` live i
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -22,6 +23,7 @@ import scipy.sparse as sp
 
 from . import compact, update
 from .. import edits
+from .blocks import BlockPostings
 from ..base import SparseIndex, TopK
 from ..batches import Batch, read_batches
 from ..fields import FieldColumns, Records, field_columns
@@ -108,13 +110,20 @@ class CsrIndex(SparseIndex):
         super().__init__(root, folder, manifest, verify)
         self._quantization = Quantization.from_dict(manifest["quantization"], f"{folder}/manifest.json")
         self._storage = compact.storage_of(folder, manifest)
-        if self._storage == "compact":
-            self._indptr, self._docs, self._weights = compact.read_postings(
-                folder, manifest, len(self._vocab), len(self._doc_ids), self._quantization.numpy_dtype
-            )
-        else:
+        self._blocks: BlockPostings | None = None
+        self._docs: np.ndarray | None
+        self._weights: np.ndarray | None
+        if self._storage == "plain":
             self._indptr, self._docs, self._weights = (load_array(folder, name) for name in PLAIN_FILES)
-        self._check_arrays()
+        else:
+            found = compact.open_postings(folder, manifest, len(self._vocab), len(self._doc_ids), self._quantization.numpy_dtype)
+            if isinstance(found, BlockPostings):
+                self._blocks, self._indptr, self._docs, self._weights = found, found.indptr, None, None
+            else:
+                self._indptr, self._docs, self._weights = found
+        if self._blocks is None:
+            self._check_arrays()
+        self._decoding = threading.Lock()
         self._modes = SearchModes(self)
 
     @classmethod
@@ -139,7 +148,7 @@ class CsrIndex(SparseIndex):
 
         ``quantization``: ``None`` (float32), ``"float16"``, ``"int8"`` or ``"uint8"`` (see
         `quantization`). ``storage``: ``"plain"`` (default: arrays memory-mapped from disk) or
-        ``"compact"`` (2-3x fewer bytes on disk, decoded into memory on open; see `compact`); `add`
+        ``"compact"`` (2-3x fewer bytes on disk, blocks decoded as searches need them; see `compact`); `add`
         and `delete` keep it. ``documents``: optional ``(id, title, text)`` triples in the same
         order as the vectors. ``model``, ``fields``, ``force``, ``lock_timeout``: see `SparseIndex.build`. Batches
         are validated as they arrive (`read_batches`); any error leaves the index at ``path`` as it was.
@@ -220,8 +229,25 @@ class CsrIndex(SparseIndex):
 
     @property
     def postings(self) -> Postings:
-        """The read-only posting arrays (stored, not dequantized, weights): memory-mapped, or decoded."""
-        return Postings(self._indptr, self._docs, self._weights)
+        """The read-only posting arrays (stored, not dequantized, weights): memory-mapped, or decoded.
+
+        Compact postings are decoded whole on first use (what pruned and approximate search, add
+        and delete need); exact search and explain decode only the blocks their terms use.
+        """
+        if self._docs is None and self._blocks is not None:
+            with self._decoding:
+                if self._docs is None:
+                    whole = self._blocks.whole()
+                    self._weights = whole.weights  # before docs: `_lists` reads docs first
+                    self._docs = whole.docs
+        return Postings(self._indptr, self._docs, self._weights)  # type: ignore[arg-type]
+
+    def _lists(self, starts: list[int], ends: list[int]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Documents and stored weights of postings ``starts[i]:ends[i]``, decoding only what they need."""
+        docs, weights = self._docs, self._weights
+        if docs is None or weights is None:
+            return self._blocks.lists(starts, ends)  # type: ignore[union-attr]
+        return [docs[a:b] for a, b in zip(starts, ends, strict=True)], [weights[a:b] for a, b in zip(starts, ends, strict=True)]
 
     @classmethod
     def _write(cls, path: str | os.PathLike[str], contents: _Contents, postings: Postings) -> CsrIndex:
@@ -257,8 +283,8 @@ class CsrIndex(SparseIndex):
             return np.empty(0, np.int64), np.empty(0, np.float32)
         offsets = np.zeros(len(terms) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        docs = np.concatenate([self._docs[a:b] for a, b in zip(starts, ends, strict=True)])
-        stored = np.concatenate([self._weights[a:b] for a, b in zip(starts, ends, strict=True)])
+        docs_lists, weight_lists = self._lists(starts, ends)
+        docs, stored = np.concatenate(docs_lists), np.concatenate(weight_lists)
         postings = sp.csc_matrix((stored.astype(np.float32, copy=False), docs, offsets), shape=(len(self), len(terms)))
         scores = postings @ self._query_factors(weights)
         if allowed is not None:
@@ -267,11 +293,11 @@ class CsrIndex(SparseIndex):
 
     def _doc_weights(self, terms: np.ndarray, doc_number: int) -> np.ndarray:
         found = np.zeros(len(terms), dtype=np.float32)
-        for i, term in enumerate(terms.tolist()):
-            start, end = int(self._indptr[term]), int(self._indptr[term + 1])
-            position = start + int(np.searchsorted(self._docs[start:end], doc_number))
-            if position < end and self._docs[position] == doc_number:
-                found[i] = self._weights[position]
+        lists = self._lists(self._indptr[terms].tolist(), self._indptr[terms + 1].tolist())
+        for i, (docs, weights) in enumerate(zip(*lists, strict=True)):
+            position = int(np.searchsorted(docs, doc_number))
+            if position < len(docs) and docs[position] == doc_number:
+                found[i] = weights[position]
         scale = self._quantization.scale
         return found / np.float32(scale) if scale else found
 
@@ -282,7 +308,7 @@ class CsrIndex(SparseIndex):
 
     def _check_arrays(self) -> None:
         """Raise `IndexFormatError` unless the postings are well formed for this vocabulary and corpus."""
-        names = compact.FILES if self._storage == "compact" else PLAIN_FILES
+        names = compact.files_of(self.manifest) if self._storage == "compact" else PLAIN_FILES
         check_listed(self.manifest, names, self.folder)
         indptr_file, docs_file, weights_file = (self.folder / name for name in names)
         check_postings(
