@@ -2,8 +2,9 @@
 
 For each corpus (``synth-<N>`` / ``topic-<N>``, see `_gen`) and variant (quantization, storage):
 
-- **build**: a *feeder* subprocess produces the document vectors (from the `_gen` cache, or
-  generated on the fly with ``--no-cache`` so that no copy of them lands on disk) and sends them
+- **build**: a *feeder* subprocess produces the document vectors (from the `_gen` cache, generated
+  on the fly with ``--no-cache`` so that no copy of them lands on disk, or, with ``--recycle DONOR``,
+  the cached chunks of a smaller corpus cycled as jittered near-copies, see `recycled`) and sends them
   batch by batch (`BATCH` documents) through a pipe to a *build* subprocess, which runs
   `CsrIndex.build` on them, as an encoder would feed it. Recorded for the build process alone:
   wall seconds, seconds spent waiting for the feeder, CPU seconds, peak RSS (``ru_maxrss`` and
@@ -19,12 +20,13 @@ Results are merged into ``eval/_work/results/scale.json``; the index is deleted 
 
     flock /work/wt/bigjob.lock nice .venv/bin/python eval/bench_scale.py synth-3000000 --sources scifact
     flock /work/wt/bigjob.lock nice .venv/bin/python eval/bench_scale.py synth-8841823 --sources scifact \\
-        --quantization uint8 --no-cache
+        --quantization uint8 --recycle synth-3000000
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -40,7 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from _corpora import BATCH, INDEXES
-from _gen import SOURCES, chunks
+from _gen import SOURCES, chunk_paths, chunks
 from _vectors import WORK, load
 
 RESULTS = WORK / "results"
@@ -48,10 +50,28 @@ FRAME = struct.Struct("<qqq")  # first document number, rows, postings; rows = -
 K, WARMUP = 10, 20
 
 
-def feed(corpus: str, sources: tuple[str, ...], cache: bool) -> None:
+def recycled(corpus: str, donor: str, sources: tuple[str, ...]) -> Iterator[sp.csr_matrix]:
+    """``corpus``'s size in chunks of the cached corpus ``donor``, cycled: each later pass permutes
+    the chunk's documents and multiplies every weight by a log-normal jitter (sigma 0.05, as `_gen`
+    does), so documents are near-copies of the donor's, not exact ones (no tied scores)."""
+    remaining, paths = int(corpus.split("-")[1]), chunk_paths(donor, sources)
+    for number in itertools.count():
+        if remaining <= 0:
+            return
+        with np.load(paths[number % len(paths)], allow_pickle=False) as f:
+            chunk = sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
+        if number >= len(paths):
+            rng = np.random.default_rng(number)
+            chunk = chunk[rng.permutation(chunk.shape[0])]
+            chunk.data *= np.exp(rng.normal(0.0, 0.05, size=chunk.nnz)).astype(np.float32)
+        yield chunk[:remaining]
+        remaining -= chunk.shape[0]
+
+
+def feed(corpus: str, sources: tuple[str, ...], cache: bool, donor: str | None) -> None:
     """Write the corpus to stdout as frames: header, int64 indptr, int32 term ids, float32 weights."""
     out, first = sys.stdout.buffer, 0
-    for chunk in chunks(corpus, sources, cache):
+    for chunk in recycled(corpus, donor, sources) if donor else chunks(corpus, sources, cache):
         for start in range(0, chunk.shape[0], BATCH):
             rows = chunk[start : start + BATCH]
             out.write(FRAME.pack(first, rows.shape[0], rows.nnz))
@@ -206,6 +226,7 @@ def main() -> None:
     parser.add_argument("--storage", default="plain")
     parser.add_argument("--no-cache", action="store_true", help="generate the vectors in the feeder, never on disk")
     parser.add_argument("--approximate-limit", type=float, default=16.0, help="GiB of address space for that step (0: none)")
+    parser.add_argument("--recycle", metavar="DONOR", help="feed the cached chunks of corpus DONOR, cycled (see `recycled`)")
     parser.add_argument("--keep", action="store_true", help="keep the index afterwards")
     parser.add_argument("--step", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -214,11 +235,11 @@ def main() -> None:
     if args.step:
         kind, corpus, mode = args.step
         if kind == "feed":
-            feed(corpus, sources, cache=not args.no_cache)
+            feed(corpus, sources, cache=not args.no_cache, donor=args.recycle)
             return
         if kind == "build":
             feeder = [sys.executable, __file__, corpus, "--step", "feed", corpus, "-", "--sources", *sources]
-            feeder += ["--no-cache"] if args.no_cache else []
+            feeder += (["--no-cache"] if args.no_cache else []) + (["--recycle", args.recycle] if args.recycle else [])
             options = {"quantization": args.quantization, "storage": args.storage}
             print(json.dumps(build_step(corpus, variant, options, feeder)))
         else:
@@ -227,8 +248,10 @@ def main() -> None:
     common = ["--sources", *sources, "--storage", args.storage] + (["--quantization", args.quantization] if args.quantization else [])
     for corpus in args.corpora:
         key = f"{corpus}/{variant}" + ("" if sources == SOURCES else f"/from-{'+'.join(sources)}")
-        result = {"corpus": corpus, "variant": variant, "sources": list(sources), "cpu": os.cpu_count()}
-        result["build"] = step([corpus, "--step", "build", corpus, "-", *common, *(["--no-cache"] if args.no_cache else [])])
+        result = {"corpus": corpus, "variant": variant, "sources": list(sources), "recycled_from": args.recycle,
+                  "cpu": os.cpu_count()}
+        feeding = (["--no-cache"] if args.no_cache else []) + (["--recycle", args.recycle] if args.recycle else [])
+        result["build"] = step([corpus, "--step", "build", corpus, "-", *common, *feeding])
         print(f"{key}: build {json.dumps(result['build'])}", flush=True)
         if "failed" not in result["build"]:
             for mode in ("exact", "pruned", "approximate"):
