@@ -8,7 +8,9 @@ For each corpus (``synth-<N>`` / ``topic-<N>``, see `_gen`) and variant (quantiz
   batch by batch (`BATCH` documents) through a pipe to a *build* subprocess, which runs
   `CsrIndex.build` on them, as an encoder would feed it. Recorded for the build process alone:
   wall seconds, seconds spent waiting for the feeder, CPU seconds, peak RSS (``ru_maxrss`` and
-  ``VmHWM``), the largest batch in bytes, the index's bytes on disk, its runs, and the load average;
+  ``VmHWM``; and sampled, its anonymous and file-backed parts apart: the build ends by opening the
+  new index, whose check reads every memory-mapped posting), the largest batch in bytes, the
+  index's bytes on disk, its runs, and the load average;
 - **search** (another subprocess, SciFact's 300 test queries, one thread, 20 warm-up queries):
   median / p99 latency of ``exact`` (scipy) and ``pruned`` (the exact-results numba kernel), and
   of ``approximate`` with its default knobs, with recall@10 against ``exact``; the approximate
@@ -34,6 +36,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +130,41 @@ class Fed:
         return data
 
 
+class MemorySampler:
+    """Samples this process's anonymous and file-backed resident memory (``/proc``) every 0.1 s.
+
+    ``ru_maxrss`` adds both: memory-mapped index files that a step reads count as resident (they
+    can be dropped by the kernel at any time), so the split shows what the step itself allocates.
+    """
+
+    def __init__(self) -> None:
+        self.peaks = {"RssAnon": 0, "RssFile": 0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self._sample()
+
+    def _sample(self) -> None:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            name = line.split(":", 1)[0]
+            if name in self.peaks:
+                self.peaks[name] = max(self.peaks[name], int(line.split()[1]) * 1024)
+
+    def result(self) -> dict:
+        return {"peak_anon_bytes": self.peaks["RssAnon"], "peak_file_bytes": self.peaks["RssFile"]}
+
+
 def peak_rss() -> dict:
     """This process's peak resident memory, as ``getrusage`` and ``/proc`` say."""
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
@@ -150,14 +188,15 @@ def build_step(corpus: str, variant: str, options: dict, feeder: list[str]) -> d
     path.parent.mkdir(parents=True, exist_ok=True)
     fed = Fed(feeder, len(vocab))
     load_before, cpu_before, start = os.getloadavg(), time.process_time(), time.perf_counter()
-    index = CsrIndex.build(path, fed, vocab, show_progress=False, **options)
+    with MemorySampler() as memory:
+        index = CsrIndex.build(path, fed, vocab, show_progress=False, **options)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_before
     size = sum(f.stat().st_size for f in current_folder(path).rglob("*") if f.is_file())
     postings = int(index.manifest["num_postings"])
     return {"docs": len(index), "postings": postings, "build_s": seconds, "waited_for_feeder_s": fed.waited,
             "build_cpu_s": cpu, "index_bytes": size, "bytes_per_posting": size / postings,
             "largest_batch_bytes": fed.largest_batch, "runs": fed.runs,
-            "run_postings": runs.RUN_POSTINGS, **peak_rss(), "load_before": load_before, "load_after": os.getloadavg()}
+            "run_postings": runs.RUN_POSTINGS, **peak_rss(), **memory.result(), "load_before": load_before, "load_after": os.getloadavg()}
 
 
 def timed(search, rows) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
