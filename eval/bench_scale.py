@@ -216,6 +216,7 @@ def timed(search, rows) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
 def search_step(corpus: str, variant: str, mode: str, limit_gib: float) -> dict:
     """Latency (and recall against exact, read from ``reference``) of one search mode, in this process."""
     from splade_search.indexes import CsrIndex
+    from splade_search.indexes.csr import fast
 
     if limit_gib:
         resource.setrlimit(resource.RLIMIT_AS, (int(limit_gib * 2**30), resource.RLIM_INFINITY))
@@ -237,7 +238,7 @@ def search_step(corpus: str, variant: str, mode: str, limit_gib: float) -> dict:
     return {"mode": mode, "open_s": opened, "first_query_s": first, "median_ms": 1000 * float(np.median(seconds)),
             "p99_ms": 1000 * float(np.percentile(seconds, 99)), "cpu_median_ms": 1000 * float(np.median(cpu)),
             "cpu_p99_ms": 1000 * float(np.percentile(cpu, 99)), "recall_at_10": float(np.mean(found)),
-            "queries": len(rows), **peak_rss(), "load": os.getloadavg()}
+            "queries": len(rows), "numba": fast.available(), **peak_rss(), "load": os.getloadavg()}
 
 
 def record(key: str, value: dict) -> None:
