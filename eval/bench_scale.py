@@ -249,6 +249,42 @@ def record(key: str, value: dict) -> None:
     path.write_text(json.dumps(results, indent=1))
 
 
+def report() -> str:
+    """The recorded results as the markdown tables of ``scale.md``."""
+    results = json.loads((RESULTS / "scale.json").read_text())
+    gb = 1e9
+    lines = ["| corpus | variant | docs | postings | runs | build s (waiting for input) | build CPU s | index GB | "
+             "largest batch GB | peak RSS GB (anon / file) | peak RSS / (index + batch) | load |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    searches = ["| corpus | variant | mode | median ms | p99 ms | CPU median ms | CPU p99 ms | recall@10 | first query s | "
+                "peak RSS GB | numba | load |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for key, r in results.items():
+        b, name = r["build"], r["corpus"] + (f" (near-copies of {r['recycled_from']})" if r.get("recycled_from") else "")
+        if "failed" in b:
+            lines.append(f"| {name} | {r['variant']} | build failed: {b['failed'][-120:]!r} |")
+            continue
+        ratio = b["ru_maxrss_bytes"] / (b["index_bytes"] + b["largest_batch_bytes"])
+        memory = f"{b['ru_maxrss_bytes'] / gb:.2f}"
+        if "peak_anon_bytes" in b:
+            memory += f" ({b['peak_anon_bytes'] / gb:.2f} / {b['peak_file_bytes'] / gb:.2f})"
+        lines.append(f"| {name} | {r['variant']} | {b['docs']:,} | {b['postings'] / 1e6:.0f} M | {b['runs']} | "
+                     f"{b['build_s']:.0f} ({b['waited_for_feeder_s']:.0f}) | {b['build_cpu_s']:.0f} | {b['index_bytes'] / gb:.2f} | "
+                     f"{b['largest_batch_bytes'] / gb:.2f} | {memory} | {ratio:.2f} | {b['load_before'][0]:.1f}-{b['load_after'][0]:.1f} |")
+        for mode in ("exact", "pruned", "approximate"):
+            m = r.get(mode)
+            if not m:
+                continue
+            if "failed" in m:
+                reason = m["failed"].strip().splitlines()[-1][:100]
+                searches.append(f"| {name} | {r['variant']} | {mode} | not run: {reason} |")
+                continue
+            searches.append(f"| {name} | {r['variant']} | {mode} | {m['median_ms']:.1f} | {m['p99_ms']:.1f} | "
+                            f"{m.get('cpu_median_ms', float('nan')):.1f} | {m.get('cpu_p99_ms', float('nan')):.1f} | "
+                            f"{m['recall_at_10']:.3f} | {m['first_query_s']:.1f} | {m['ru_maxrss_bytes'] / gb:.2f} | "
+                            f"{m.get('numba', '?')} | {m['load'][0]:.1f} |")
+    return "\n".join(lines + [""] + searches)
+
+
 def step(arguments: list[str]) -> dict | None:
     """Run ``bench_scale.py`` with ``arguments`` in a subprocess; its JSON result, or None when it failed."""
     out = subprocess.run([sys.executable, __file__, *arguments], capture_output=True, text=True)
@@ -260,7 +296,8 @@ def step(arguments: list[str]) -> dict | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpora", nargs="+")
+    parser.add_argument("corpora", nargs="*")
+    parser.add_argument("--report", action="store_true", help="print the recorded results as markdown tables")
     parser.add_argument("--sources", nargs="+", default=list(SOURCES))
     parser.add_argument("--quantization", default=None)
     parser.add_argument("--storage", default="plain")
@@ -270,6 +307,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the index afterwards")
     parser.add_argument("--step", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.report:
+        print(report())
+        return
     variant = f"{args.quantization or 'float32'}-{args.storage}"
     sources = tuple(args.sources)
     if args.step:
