@@ -114,7 +114,9 @@ class BlockPostings:
             raise IndexFormatError(f"{docs_path}: block {number} holds {len(gaps)} values, not {count}; {_REBUILD}")
         docs = _undelta(gaps, self._term_starts(first, count))
         if docs.size and docs.max() >= self.n_docs:
-            raise IndexFormatError(f"{docs_path}: block {number} holds document numbers beyond the {self.n_docs} documents; {_REBUILD}")
+            raise IndexFormatError(
+                f"{docs_path}: block {number} holds document numbers beyond the {self.n_docs} documents; {_REBUILD}"
+            )
         little = self.weight_dtype.newbyteorder("<")
         raw = self._inflate(1, number)
         if len(raw) != count * little.itemsize:
@@ -122,7 +124,8 @@ class BlockPostings:
         weights = np.frombuffer(raw, dtype=np.uint8).reshape(little.itemsize, count).T.copy().view(little).ravel()
         if little.kind == "f" and not np.isfinite(weights).all():
             bad = first + int(np.flatnonzero(~np.isfinite(weights))[0])
-            raise IndexFormatError(f"{weights_path}: posting {bad} has weight {weights[bad - first]}, not finite; {_REBUILD}")
+            value = weights[bad - first]
+            raise IndexFormatError(f"{weights_path}: posting {bad} has weight {value}, not finite; {_REBUILD}")
         return docs.astype(doc_number_dtype(self.n_docs)), weights.astype(self.weight_dtype, copy=False)
 
     def _inflate(self, stream: int, number: int) -> bytes:
@@ -130,7 +133,8 @@ class BlockPostings:
         try:
             return zlib.decompress(os.pread(self._files[stream].fileno(), b - a, a))
         except zlib.error as exc:
-            raise IndexFormatError(f"{self._paths[stream]}: block {number} is not a valid zlib stream ({exc}); {_REBUILD}") from exc
+            path = self._paths[stream]
+            raise IndexFormatError(f"{path}: block {number} is not a valid zlib stream ({exc}); {_REBUILD}") from exc
 
     def _term_starts(self, first: int, count: int) -> np.ndarray:
         """Positions within the block ``first .. first + count`` where a term's postings begin (0 always)."""

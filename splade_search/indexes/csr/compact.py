@@ -115,7 +115,8 @@ class CompactWriter:
         np.cumsum(lengths, out=indptr[1:])
         save_array(self._folder, INDPTR, indptr)
         save_array(self._folder, BLOCKS, np.array(self._offsets, dtype=np.int64))
-        return list(FILES), {"storage": {"layout": "compact", "codec": CODEC, "block": BLOCK}, "format_version": FORMAT_VERSION}
+        record = {"layout": "compact", "codec": CODEC, "block": BLOCK}
+        return list(FILES), {"storage": record, "format_version": FORMAT_VERSION}
 
     def abandon(self) -> None:
         self._docs_out.close()

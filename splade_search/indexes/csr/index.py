@@ -116,7 +116,8 @@ class CsrIndex(SparseIndex):
         if self._storage == "plain":
             self._indptr, self._docs, self._weights = (load_array(folder, name) for name in PLAIN_FILES)
         else:
-            found = compact.open_postings(folder, manifest, len(self._vocab), len(self._doc_ids), self._quantization.numpy_dtype)
+            dtype = self._quantization.numpy_dtype
+            found = compact.open_postings(folder, manifest, len(self._vocab), len(self._doc_ids), dtype)
             if isinstance(found, BlockPostings):
                 self._blocks, self._indptr, self._docs, self._weights = found, found.indptr, None, None
             else:
@@ -247,7 +248,8 @@ class CsrIndex(SparseIndex):
         docs, weights = self._docs, self._weights
         if docs is None or weights is None:
             return self._blocks.lists(starts, ends)  # type: ignore[union-attr]
-        return [docs[a:b] for a, b in zip(starts, ends, strict=True)], [weights[a:b] for a, b in zip(starts, ends, strict=True)]
+        ranges = list(zip(starts, ends, strict=True))
+        return [docs[a:b] for a, b in ranges], [weights[a:b] for a, b in ranges]
 
     @classmethod
     def _write(cls, path: str | os.PathLike[str], contents: _Contents, postings: Postings) -> CsrIndex:

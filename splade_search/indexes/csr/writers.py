@@ -107,7 +107,8 @@ def write_quantized(writer: PostingsWriter, float_pieces: Iterable[Postings], re
     for piece in float_pieces:
         stored = store(piece.weights, recipe)
         kept = stored != 0
-        writer.append(Postings(piece.indptr, piece.docs, stored) if kept.all() else keep(piece._replace(weights=stored), kept))
+        stored_piece = piece._replace(weights=stored)
+        writer.append(stored_piece if kept.all() else keep(stored_piece, kept))
         written += int(kept.sum())
         advance(len(stored))
     return written
