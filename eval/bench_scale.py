@@ -304,6 +304,7 @@ def main() -> None:
     parser.add_argument("--no-cache", action="store_true", help="generate the vectors in the feeder, never on disk")
     parser.add_argument("--approximate-limit", type=float, default=16.0, help="GiB of address space for that step (0: none)")
     parser.add_argument("--recycle", metavar="DONOR", help="feed the cached chunks of corpus DONOR, cycled (see `recycled`)")
+    parser.add_argument("--modes", nargs="+", default=["exact", "pruned", "approximate"], help="search modes to time")
     parser.add_argument("--keep", action="store_true", help="keep the index afterwards")
     parser.add_argument("--step", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -334,7 +335,7 @@ def main() -> None:
         result["build"] = step([corpus, "--step", "build", corpus, "-", *common, *feeding])
         print(f"{key}: build {json.dumps(result['build'])}", flush=True)
         if "failed" not in result["build"]:
-            for mode in ("exact", "pruned", "approximate"):
+            for mode in args.modes:
                 result[mode] = step([corpus, "--step", "search", corpus, mode, *common,
                                      "--approximate-limit", str(args.approximate_limit)])
                 print(f"{key}: {mode} {json.dumps(result[mode])}", flush=True)
