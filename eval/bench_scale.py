@@ -259,7 +259,8 @@ def report() -> str:
     searches = ["| corpus | variant | mode | median ms | p99 ms | CPU median ms | CPU p99 ms | recall@10 | first query s | "
                 "peak RSS GB | numba | load |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for key, r in results.items():
-        b, name = r["build"], r["corpus"] + (f" (near-copies of {r['recycled_from']})" if r.get("recycled_from") else "")
+        b, name = r["build"], r["corpus"] + (f" (from {r['recycled_from']}'s chunks)" if r.get("recycled_from") else "")
+        name += "".join(f" ({tag})" for tag in key.split("/")[3:])  # e.g. an earlier run kept under another key
         if "failed" in b:
             lines.append(f"| {name} | {r['variant']} | build failed: {b['failed'][-120:]!r} |")
             continue
