@@ -1,10 +1,11 @@
 """Index build rate (documents/s from ready vectors) and bytes on disk per posting: csr vs Lucene vs PISA (and bmp).
 
 Engines: those of `_engines` plus ``csr-compact`` and ``csr-uint8-compact`` (`CsrIndex` with
-``storage="compact"``: doc numbers delta + variable-byte coded, weights as stored, both deflated;
-decoded on open).
-For csr variants the time to open the fresh index (``verify=False``: for compact indexes, the decode
-into memory; plain ones are memory-mapped) is recorded as ``open_s`` (best of 3, files in page cache).
+``storage="compact"``: doc numbers delta + variable-byte coded, weights as stored, deflated in blocks
+decoded as searches need them).
+For csr variants the time to open the fresh index (``verify=False``; plain ones are memory-mapped, compact
+ones decode nothing until searched, format 2 ones decoded whole) is recorded as ``open_s`` (best of 3, files
+in page cache).
 
 Each build runs in its own subprocess (so one engine's memory or JVM never affects another),
 from vectors already encoded and cached (`_vectors`, `_gen`). The build indexes stay under

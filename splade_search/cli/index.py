@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         fast: bool = typer.Option(False, "--fast", help="bfloat16 vocabulary projection (SPLADE; faster, approximate)."),
         quantization: str = typer.Option(None, help="csr weights: float16, int8 or uint8 (default float32)."),
         storage: str = typer.Option(
-            None, help="csr postings on disk: plain (default, memory-mapped) or compact (smaller, decoded on open)."
+            None, help="csr postings on disk: plain (default, memory-mapped) or compact (smaller, blocks decoded as searches need them)."
         ),
         id_field: str = typer.Option(None, help="Id field of JSONL/CSV/parquet rows; default: _id, then id."),
         title_field: str = typer.Option("title", help="Title field."),
