@@ -4,8 +4,9 @@ Files besides the common ones (see `layout`): ``postings_indptr.npy`` (int64, vo
 each term's postings start), ``postings_docs.npy`` (document numbers, ascending within a term) and
 ``postings_weights.npy`` (stored weights, dtype per `quantization`); with ``storage="compact"`` the
 same postings are kept delta-encoded and deflated in blocks (see `compact`), decoded block by block
-as searches need them (`blocks`). A query is scored exactly by gathering only its terms' posting lists and summing ``query
-weight x document weight`` per document (one sparse matrix-vector product); nothing is pruned.
+as searches need them (`blocks`). A query is scored exactly by gathering only its terms' posting
+lists and summing ``query weight x document weight`` per document (one sparse matrix-vector
+product); nothing is pruned.
 Search modes ``"pruned"`` (same results, less work) and ``"approximate"`` live in `search_modes`.
 `CsrIndex.add` and `CsrIndex.delete` publish a new generation of the index (see `update`, `generations`).
 """
