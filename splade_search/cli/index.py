@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(
             None, "--model", "-m", help="Model folder, hub id or embedded alias; default: splade-tiny (--update: the index's)."
         ),
-        backend: str = typer.Option("csr", help="Index backend: csr (in-process) or lucene (pyserini)."),
+        backend: str = typer.Option("csr", help="Index backend: csr (in-process), lucene (pyserini) or seismic (approximate)."),
         out: Path = typer.Option(None, "--out", "-o", help="Index folder; default: indexes/<corpus name>."),
         batch_size: int = typer.Option(32, min=1, help="Texts per forward pass."),
         max_length: int = typer.Option(None, min=1, help="Maximum tokens per document (default: the model's)."),
@@ -43,6 +43,13 @@ def register(app: typer.Typer) -> None:
         quantization: str = typer.Option(None, help="csr weights: float16, int8 or uint8 (default float32)."),
         storage: str = typer.Option(
             None, help="csr postings on disk: plain (default, memory-mapped) or compact (smaller, decoded on open)."
+        ),
+        knob: list[str] = typer.Option(
+            None,
+            "--knob",
+            metavar="NAME=VALUE",
+            help="Build option of --backend (repeatable); seismic: n_postings=3500, centroid_fraction=0.1, "
+            "summary_energy=0.4, doc_cut=15, max_fraction=1.5, min_cluster_size=2.",
         ),
         id_field: str = typer.Option(None, help="Id field of JSONL/CSV/parquet rows; default: _id, then id."),
         title_field: str = typer.Option("title", help="Title field."),
@@ -94,6 +101,9 @@ def register(app: typer.Typer) -> None:
         target = out or default_index_path(corpus)
         source = corpus_source(corpus, hub_config, hub_split)
         _check_options(backend, quantization, storage, on_decode_error, target, force and not update)
+        build_knobs = _build_knobs(backend, knob)
+        if update and build_knobs:
+            refuse("--knob", "build options apply to a new build, not to --update (which keeps the index's settings)")
         if not update:
             with about("--out"):
                 check_same_corpus(target, source, force)
@@ -129,7 +139,9 @@ def register(app: typer.Typer) -> None:
                     resume=not restart,
                     total=total,
                     show_progress=not json_output,
-                    backend_options={n: v for n, v in (("quantization", quantization), ("storage", storage)) if v is not None},
+                    backend_options={
+                        n: v for n, v in (("quantization", quantization), ("storage", storage), ("knobs", build_knobs)) if v
+                    },
                     force=force,
                     passages=passage_settings,
                     corpus=source,
@@ -236,6 +248,17 @@ def _passage_settings(
     except InputError as exc:
         flag = next((f for f in ("--passage-stride", "--passage-tokens", "--passage-boundary", "--aggregate") if f in str(exc)), "--passages")
         raise typer.BadParameter(str(exc), param_hint=flag) from None
+
+
+def _build_knobs(backend: str, knobs: list[str] | None) -> dict[str, Any]:
+    """The ``--knob`` build options, checked against ``backend``'s build (`typer.BadParameter` naming ``--knob``)."""
+    from ..indexes import check_build_settings
+    from ..indexes.knobs import parse_knobs
+
+    with about("--knob"):
+        parsed = parse_knobs(list(knobs or []))
+        check_build_settings(backend, parsed)
+    return parsed
 
 
 def _check_options(

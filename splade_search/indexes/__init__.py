@@ -4,6 +4,8 @@
 - `CsrIndex` (backend ``"csr"``, default): exact search over memory-mapped numpy posting lists.
 - `LuceneIndex` (backend ``"lucene"``): an Anserini impact index searched through Lucene; needs
   ``pip install 'splade-search[lucene]'`` (loaded only when used).
+- `SeismicIndex` (backend ``"seismic"``): Seismic's approximate search; needs
+  ``pip install 'splade-search[seismic]'`` (loaded only when used).
 - `DocStore`: titles and texts for showing hits. `as_csr`: query/document vectors from scipy, numpy
   or torch.
 
@@ -21,6 +23,7 @@ from .base import (
     TermContribution,
     build_index,
     check_backend,
+    check_build_settings,
     check_search_settings,
 )
 from .convert import as_csr
@@ -33,12 +36,14 @@ __all__ = [
     "IndexStats",
     "LuceneIndex",
     "SearchResult",
+    "SeismicIndex",
     "SparseIndex",
     "StoredDocument",
     "TermContribution",
     "as_csr",
     "build_index",
     "check_backend",
+    "check_build_settings",
     "check_search_settings",
 ]
 
@@ -48,4 +53,8 @@ def __getattr__(name: str) -> Any:
         from .lucene import LuceneIndex
 
         return LuceneIndex
+    if name == "SeismicIndex":
+        from .seismic import SeismicIndex
+
+        return SeismicIndex
     raise AttributeError(f"module 'splade_search.indexes' has no attribute {name!r}")
