@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,12 @@ def load(path: Path, variant: str, written_by: str | None) -> Any:
 
 def query_tokens(terms: np.ndarray) -> np.ndarray:
     """Term ids as the token strings Seismic's search takes."""
-    return np.array([str(t) for t in terms.tolist()], dtype=module().get_seismic_string())
+    return np.array([str(t) for t in terms.tolist()], dtype=_string_dtype())
+
+
+@cache
+def _string_dtype() -> str:
+    return module().get_seismic_string()
 
 
 @contextmanager

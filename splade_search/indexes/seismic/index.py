@@ -168,6 +168,7 @@ class SeismicIndex(SparseIndex):
 
     def _scorer(self, mode: str, knobs: dict[str, Any]) -> TopK:
         if mode == "exact":
+            self._forward.term_major()  # read once, here rather than inside the first query (see `prepare`)
             return self._top_k
         settings = SearchSettings.from_knobs(knobs)
         return lambda terms, weights, k: self._seismic_top_k(terms, weights, k, settings)
