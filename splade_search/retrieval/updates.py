@@ -40,6 +40,8 @@ def sync_corpus(
     rebuild of the corpus (same ids, vectors, stored fields and hits).
     """
     index = SparseIndex.open(path)
+    if not isinstance(index, CsrIndex):
+        raise InputError(f"syncing needs a csr index; {index.path} is a {index.backend} index: rebuild it")
     if isinstance(index.metadata.get("max_length"), int):
         model.max_seq_length = index.metadata["max_length"]  # the length the index was encoded with
     _check_same_settings(index, model)

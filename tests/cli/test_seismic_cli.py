@@ -63,6 +63,13 @@ def test_index_refuses_bad_build_knobs_before_encoding(tmp_path, args, message) 
     assert not (tmp_path / "idx").exists()
 
 
+@pytest.mark.parametrize("verb", [["index", FIXTURES / "docs.jsonl", "--update", "--out"], ["delete"]])
+def test_updates_are_refused_with_advice_to_rebuild(seismic_index, verb) -> None:
+    args = [*verb, seismic_index, *(["a"] if verb == ["delete"] else [])]
+    result = invoke(*args)
+    assert result.exit_code == 2 and "is a seismic index: rebuild it" in result.output
+
+
 def test_eval_reports_recall_against_exact(tiny_mlm_dir) -> None:
     args = ("eval", "--model", tiny_mlm_dir, "--data", BEIR_TINY, "-b", "seismic", "-k", "10", "--warmup-queries", "0")
     payload = json_output(invoke(*args, "--mode", "approximate", "--knob", "query_cut=none", "--knob", "heap_factor=0.5", "--json"))
