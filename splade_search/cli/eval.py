@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         qrels: Path = typer.Option(None, "--qrels", metavar="FILE", help="Judgements file (TREC or BEIR TSV), with --queries and --index."),
         queries: Path = typer.Option(None, "--queries", metavar="FILE", help="Queries file (queries.jsonl, id<TAB>text), with --qrels and --index."),
         nano_dir: Path = typer.Option(None, "--nano-dir", metavar="DIR", help="Local folder of NanoBEIR BEIR folders (instead of the hub)."),
-        backend: list[str] = typer.Option(["csr"], "--backend", "-b", metavar="NAME", help="Index backend for --model: csr, lucene or milvus (repeatable)."),
+        backend: list[str] = typer.Option(["csr"], "--backend", "-b", metavar="NAME", help="Index backend for --model: csr, lucene, milvus or seismic (repeatable)."),
         split: str = typer.Option("test", "--split", metavar="NAME", help="Qrels split of a BEIR folder."),
         k: int = typer.Option(100, "--top-k", "-k", **K_RANGE, metavar="N", help="Documents retrieved per query."),
         max_length: int = typer.Option(None, "--max-length", min=1, metavar="N", help="Maximum tokens per document (default: the model's)."),

@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(
             None, "--model", "-m", help="Model folder, hub id or embedded alias; default: splade-tiny (--update: the index's)."
         ),
-        backend: str = typer.Option("csr", help="Index backend: csr (in-process), lucene (pyserini) or milvus (Milvus Lite)."),
+        backend: str = typer.Option("csr", help="Index backend: csr (in-process), lucene (pyserini), milvus (Milvus Lite) or seismic (approximate)."),
         uri: str = typer.Option(
             None, "--uri", help="milvus: a Milvus server (http://host:19530) instead of Milvus Lite; token in $SPLADE_MILVUS_TOKEN."
         ),
@@ -47,6 +47,13 @@ def register(app: typer.Typer) -> None:
         quantization: str = typer.Option(None, help="csr weights: float16, int8 or uint8 (default float32)."),
         storage: str = typer.Option(
             None, help="csr postings on disk: plain (default, memory-mapped) or compact (smaller, blocks decoded as searches need them)."
+        ),
+        knob: list[str] = typer.Option(
+            None,
+            "--knob",
+            metavar="NAME=VALUE",
+            help="Build option of --backend (repeatable); seismic: n_postings=3500, centroid_fraction=0.1, "
+            "summary_energy=0.4, doc_cut=15, max_fraction=1.5, min_cluster_size=2.",
         ),
         id_field: str = typer.Option(None, help="Id field of JSONL/CSV/parquet rows; default: _id, then id."),
         title_field: str = typer.Option("title", help="Title field."),
@@ -110,6 +117,9 @@ def register(app: typer.Typer) -> None:
         source = corpus_source(corpus, hub_config, hub_split)
         _check_options(backend, quantization, storage, on_decode_error, target, force and not update)
         _check_server(backend, uri)
+        build_knobs = _build_knobs(backend, knob)
+        if update and build_knobs:
+            refuse("--knob", "build options apply to a new build, not to --update (which keeps the index's settings)")
         if not update:
             with about("--out"):
                 check_same_corpus(target, source, force)
@@ -147,7 +157,11 @@ def register(app: typer.Typer) -> None:
                     resume=not restart,
                     total=total,
                     show_progress=not json_output,
-                    backend_options={n: v for n, v in (("quantization", quantization), ("storage", storage), ("uri", uri)) if v is not None},
+                    backend_options={
+                        n: v
+                        for n, v in (("quantization", quantization), ("storage", storage), ("uri", uri), ("knobs", build_knobs))
+                        if v
+                    },
                     force=force,
                     passages=passage_settings,
                     corpus=source,
@@ -325,6 +339,15 @@ def _check_server(backend: str, uri: str | None) -> None:
         address = check_uri(uri)
     with user_errors():
         Connection(uri=address).close()
+def _build_knobs(backend: str, knobs: list[str] | None) -> dict[str, Any]:
+    """The ``--knob`` build options, checked against ``backend``'s build (`typer.BadParameter` naming ``--knob``)."""
+    from ..indexes import check_build_settings
+    from ..indexes.knobs import parse_knobs
+
+    with about("--knob"):
+        parsed = parse_knobs(list(knobs or []))
+        check_build_settings(backend, parsed)
+    return parsed
 
 
 def _check_options(

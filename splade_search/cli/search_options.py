@@ -7,11 +7,12 @@ from typing import Any
 import typer
 
 MODE_HELP = (
-    "Search mode: exact, pruned (same hits, less work) or approximate (faster, may miss hits); pruned and approximate: csr only."
+    "Search mode: exact, pruned (same hits, less work) or approximate (faster, may miss hits); pruned: csr only; "
+    "approximate: csr and seismic."
 )
 KNOB_HELP = (
     "Search-mode option NAME=VALUE (repeatable; VALUE: an int, a float or none), e.g. pruned: max_scored=0.2; "
-    "approximate: budget=0.05, rerank=300, query_cut=20, list_cut=1000."
+    "approximate: budget=0.05, rerank=300, query_cut=20, list_cut=1000 (csr); query_cut=10, heap_factor=0.8 (seismic)."
 )
 
 

@@ -6,6 +6,8 @@
   ``pip install 'splade-search[lucene]'`` (loaded only when used).
 - `MilvusIndex` (backend ``"milvus"``): a Milvus collection, in Milvus Lite inside the folder or on a
   Milvus server; needs ``pip install 'splade-search[milvus]'`` (loaded only when used).
+- `SeismicIndex` (backend ``"seismic"``): Seismic's approximate search; needs
+  ``pip install 'splade-search[seismic]'`` (loaded only when used).
 - `DocStore`: titles and texts for showing hits. `as_csr`: query/document vectors from scipy, numpy
   or torch.
 
@@ -23,6 +25,7 @@ from .base import (
     TermContribution,
     build_index,
     check_backend,
+    check_build_settings,
     check_search_settings,
 )
 from .convert import as_csr
@@ -36,12 +39,14 @@ __all__ = [
     "LuceneIndex",
     "MilvusIndex",
     "SearchResult",
+    "SeismicIndex",
     "SparseIndex",
     "StoredDocument",
     "TermContribution",
     "as_csr",
     "build_index",
     "check_backend",
+    "check_build_settings",
     "check_search_settings",
 ]
 
@@ -55,4 +60,8 @@ def __getattr__(name: str) -> Any:
         from .milvus import MilvusIndex
 
         return MilvusIndex
+    if name == "SeismicIndex":
+        from .seismic import SeismicIndex
+
+        return SeismicIndex
     raise AttributeError(f"module 'splade_search.indexes' has no attribute {name!r}")

@@ -43,6 +43,7 @@ __all__ = [
     "as_csr",
     "build_index",
     "check_backend",
+    "check_build_settings",
     "check_search_settings",
 ]
 
@@ -50,6 +51,7 @@ BACKENDS = {
     "csr": "splade_search.indexes.csr:CsrIndex",
     "lucene": "splade_search.indexes.lucene:LuceneIndex",
     "milvus": "splade_search.indexes.milvus:MilvusIndex",
+    "seismic": "splade_search.indexes.seismic:SeismicIndex",
 }
 _MAX_THREADS = 8
 SEARCH_MODES = ("exact", "pruned", "approximate")
@@ -359,6 +361,15 @@ class SparseIndex(ABC):
         if knobs:
             raise InputError(f"search mode 'exact' takes no options, got {', '.join(sorted(knobs))}")
 
+    @classmethod
+    def check_build_settings(cls, knobs: Mapping[str, Any]) -> Any:
+        """Raise `InputError` unless this backend's ``build`` takes ``knobs`` (its ``knobs`` argument).
+
+        Backends with build knobs override this and return their parsed settings.
+        """
+        if knobs:
+            raise InputError(f"the {cls.backend} backend takes no build knobs, got {', '.join(sorted(knobs))}")
+
     def prepare(self, mode: str = "exact", knobs: Mapping[str, Any] | None = None) -> None:
         """Check that this index offers search ``mode`` with ``knobs``, and build now what the mode keeps in
         memory (csr ``"pruned"``/``"approximate"`` structures) instead of on its first query.
@@ -427,10 +438,17 @@ def check_search_settings(backend: str, mode: str, knobs: Mapping[str, Any] | No
     _backend_class(backend).check_search_settings(mode, _knob_dict(knobs))
 
 
+def check_build_settings(backend: str, knobs: Mapping[str, Any] | None = None) -> None:
+    """Raise `InputError` unless a ``backend`` index is built with ``knobs`` (no index needed)."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    _backend_class(backend).check_build_settings(_knob_dict(knobs))
+
+
 def _knob_dict(knobs: Mapping[str, Any] | None) -> dict[str, Any]:
     """``knobs`` as a dict; `InputError` unless a mapping of names to values (or ``None``)."""
     if knobs is not None and (not isinstance(knobs, Mapping) or not all(isinstance(name, str) for name in knobs)):
-        raise InputError(f"search knobs must be a mapping of names to values, got {knobs!r}")
+        raise InputError(f"knobs must be a mapping of names to values, got {knobs!r}")
     return dict(knobs or {})
 
 
