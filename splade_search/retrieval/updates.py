@@ -42,10 +42,8 @@ def sync_corpus(
     """
     index = SparseIndex.open(path)
     if index.backend != "csr":
-        raise InputError(
-            f"syncing with a corpus works on csr indexes; {index.path} is a {index.backend} index: "
-            "use add and delete, or rebuild it"
-        )
+        edits = "use add and delete, or rebuild it" if type(index).add.__func__ is not SparseIndex.add.__func__ else "rebuild it"
+        raise InputError(f"syncing with a corpus works on csr indexes; {index.path} is a {index.backend} index: {edits}")
     if isinstance(index.metadata.get("max_length"), int):
         model.max_seq_length = index.metadata["max_length"]  # the length the index was encoded with
     _check_same_settings(index, model)
