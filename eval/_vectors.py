@@ -5,6 +5,9 @@ test queries; the CSR arrays are stored with ``np.savez`` and read back with ``a
 Run directly to fill the cache:
 
     nice .venv/bin/python eval/_vectors.py scifact arguana
+
+Vectors of another model are cached under ``<corpus>@<tag>`` (``--model FOLDER --tag TAG``), and
+``load("scifact@TAG")`` reads them; the scaled corpora of `_gen` can be drawn from them.
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ def _load_csr(path: Path) -> sp.csr_matrix:
         return sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
 
 
-def encode(name: str, batch_size: int = 32) -> None:
-    """Encode corpus ``name`` from ``DATA/name`` into ``WORK/name.*``."""
+def encode(name: str, batch_size: int = 32, model_name: str = "splade-tiny", tag: str | None = None) -> None:
+    """Encode corpus ``name`` from ``DATA/name`` with ``model_name`` into ``WORK/name.*`` (``WORK/name@tag.*``)."""
     import torch
 
     from splade_search import SparseEncoder
@@ -53,7 +56,8 @@ def encode(name: str, batch_size: int = 32) -> None:
 
     torch.set_num_threads(2)
     data = load_beir(DATA / name, "test")
-    model = SparseEncoder("splade-tiny", device="cpu")
+    model = SparseEncoder(model_name, device="cpu")
+    stem = f"{name}@{tag}" if tag else name
     doc_ids = list(data.corpus)
     texts = [f"{d.title} {d.text}".strip() for d in data.corpus.values()]
     start = time.perf_counter()
@@ -66,14 +70,14 @@ def encode(name: str, batch_size: int = 32) -> None:
     query_ids = list(data.queries)
     queries = to_scipy_csr(model.encode_query(list(data.queries.values()), batch_size=batch_size))
     WORK.mkdir(exist_ok=True)
-    _save_csr(WORK / f"{name}.docs.npz", sp.vstack(chunks).tocsr())
-    _save_csr(WORK / f"{name}.queries.npz", queries)
-    (WORK / f"{name}.ids.json").write_text(json.dumps({"docs": doc_ids, "queries": query_ids}))
+    _save_csr(WORK / f"{stem}.docs.npz", sp.vstack(chunks).tocsr())
+    _save_csr(WORK / f"{stem}.queries.npz", queries)
+    (WORK / f"{stem}.ids.json").write_text(json.dumps({"docs": doc_ids, "queries": query_ids, "model": model_name}))
     (WORK / "vocab.json").write_text(json.dumps(model.tokenizer.convert_ids_to_tokens(list(range(queries.shape[1])))))
 
 
 def load(name: str) -> Corpus:
-    """The cached vectors of corpus ``name`` (run `encode` first)."""
+    """The cached vectors of corpus ``name`` or ``name@tag`` (run `encode` first)."""
     ids = json.loads((WORK / f"{name}.ids.json").read_text())
     vocab = json.loads((WORK / "vocab.json").read_text())
     docs, queries = _load_csr(WORK / f"{name}.docs.npz"), _load_csr(WORK / f"{name}.queries.npz")
@@ -83,10 +87,16 @@ def load(name: str) -> Corpus:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="+")
-    for name in parser.parse_args().names:
-        if not (WORK / f"{name}.docs.npz").exists():
-            encode(name)
-        corpus = load(name)
+    parser.add_argument("--model", default="splade-tiny", help="encoder folder, hub id or alias")
+    parser.add_argument("--tag", help="cache the vectors as <name>@<tag> (required with --model)")
+    args = parser.parse_args()
+    if args.model != "splade-tiny" and not args.tag:
+        parser.error("--model needs --tag")
+    for name in args.names:
+        stem = f"{name}@{args.tag}" if args.tag else name
+        if not (WORK / f"{stem}.docs.npz").exists():
+            encode(name, model_name=args.model, tag=args.tag)
+        corpus = load(stem)
         nnz_q = np.diff(corpus.queries.indptr)
         print(f"{name}: {corpus.docs.shape[0]} docs, {corpus.docs.nnz / corpus.docs.shape[0]:.1f} terms/doc; "
               f"{corpus.queries.shape[0]} queries, {nnz_q.mean():.1f} terms/query")

@@ -5,7 +5,10 @@ from SciFact's vectors alone, see `scaled_chunks`, and use SciFact's 300 test qu
 
 - ``flat``: the embedded tiny SPLADE's vectors as they are (~270 terms per document, ~53 per query);
 - ``peaked``: the same vectors cut to each document's 120 and each query's 25 heaviest terms
-  (engines.md, "A peaked vector profile without training"), about the shape of a real SPLADE model's.
+  (engines.md, "A peaked vector profile without training"), about the shape of a real SPLADE model's;
+- ``trained``: the vectors of a SPLADE model trained sparser (a stronger FLOPS weight; eval/approximate.md
+  has the recipe), cached first with ``eval/_vectors.py scifact --model FOLDER --tag trained``; the
+  scaled corpora are then drawn from those vectors alone.
 
 Per corpus and profile, each engine runs in its own subprocess, one after the other, on the same
 vectors: ``csr`` (build; ``exact``, whose top-10 is the reference; ``pruned``, the fastest exact
@@ -38,7 +41,7 @@ import scipy.sparse as sp
 
 from _corpora import INDEXES, BenchCorpus, open_corpus, query_rows
 from _gen import CHUNK, generate, generate_topical
-from _vectors import WORK
+from _vectors import WORK, load
 from bench_search import RESULTS, K, recall, summary, timed
 
 RESULTS_NAME = "approximate-profiles"
@@ -52,6 +55,7 @@ PASSES = 2  # each setting's queries run this often; the pass with the lower med
 BMP_ALPHAS = (1.0, 0.8, 0.6)  # one pass each: bmp takes ~0.3 s per query on the flat 1M corpus
 RECALL_LEVELS = (0.9, 0.95, 0.97, 0.99)
 ENGINES = ("csr", "seismic", "bmp")
+PROFILES = ("flat", "peaked", "trained")
 _BLOCK = 50_000
 
 
@@ -71,15 +75,20 @@ def top_terms(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
     return sp.vstack(blocks, format="csr")
 
 
-def scaled_chunks(name: str):
-    """The scaled corpus ``name`` drawn from `SOURCES` by `_gen` (same seeds), chunk by chunk, cached in ``eval/_work``."""
+def sources_of(profile: str) -> tuple[str, ...]:
+    """The cached real vectors a profile's corpora come from (`_vectors` names)."""
+    return tuple(f"{name}@trained" for name in SOURCES) if profile == "trained" else SOURCES
+
+
+def scaled_chunks(name: str, sources: tuple[str, ...] = SOURCES):
+    """The scaled corpus ``name`` drawn from ``sources`` by `_gen` (same seeds), chunk by chunk, cached in ``eval/_work``."""
     kind, n_docs = name.split("-")[0], int(name.split("-")[1])
     make = generate_topical if kind == "topic" else generate
     for number, start in enumerate(range(0, n_docs, CHUNK)):
         size = min(CHUNK, n_docs - start)
-        path = WORK / f"{name}-from-{'+'.join(SOURCES)}-{number}-{size}.npz"
+        path = WORK / f"{name}-from-{'+'.join(sources)}-{number}-{size}.npz"
         if not path.exists():
-            matrix = make(size, seed=n_docs * 1000 + number, names=SOURCES)
+            matrix = make(size, seed=n_docs * 1000 + number, names=sources)
             np.savez(path, indptr=matrix.indptr, indices=matrix.indices, data=matrix.data, shape=np.array(matrix.shape))
             del matrix
         with np.load(path, allow_pickle=False) as f:
@@ -88,13 +97,18 @@ def scaled_chunks(name: str):
 
 @dataclass
 class ProfiledCorpus(BenchCorpus):
-    """A benchmark corpus with its vectors in one profile (``flat`` or ``peaked``)."""
+    """A benchmark corpus with its vectors in one profile (``flat``, ``peaked`` or ``trained``)."""
 
     profile: str = "flat"
 
     def chunks(self):
-        scaled = self.name.startswith(("synth-", "topic-"))
-        for chunk in scaled_chunks(self.name) if scaled else super().chunks():
+        if self.name.startswith(("synth-", "topic-")):
+            chunks = scaled_chunks(self.name, sources_of(self.profile))
+        elif self.profile == "trained":
+            chunks = iter([load(f"{self.name}@trained").docs])
+        else:
+            chunks = super().chunks()
+        for chunk in chunks:
             yield top_terms(chunk, PEAKED[0]) if self.profile == "peaked" else chunk
 
     def index_path(self, engine: str) -> Path:
@@ -104,6 +118,9 @@ class ProfiledCorpus(BenchCorpus):
 def open_profiled(name: str, profile: str) -> ProfiledCorpus:
     corpus = open_corpus(name)
     queries = top_terms(corpus.queries, PEAKED[1]) if profile == "peaked" else corpus.queries
+    if profile == "trained":  # the scaled corpora use their source's queries
+        source = sources_of(profile)[0] if name.startswith(("synth-", "topic-")) else f"{name}@trained"
+        queries = load(source).queries
     return ProfiledCorpus(corpus.name, corpus.n_docs, corpus.vocab, queries, profile)
 
 
@@ -314,7 +331,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="measure corpora (one subprocess per engine)")
     run_parser.add_argument("corpora", nargs="+")
-    run_parser.add_argument("--profiles", nargs="+", default=["flat", "peaked"], choices=["flat", "peaked"])
+    run_parser.add_argument("--profiles", nargs="+", default=["flat", "peaked"], choices=PROFILES)
     run_parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     run_parser.add_argument("--seismic-build", nargs="+", default=["default"],
                             help="Seismic build knobs per build: 'default' or NAME=VALUE,NAME=VALUE")

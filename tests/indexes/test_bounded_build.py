@@ -14,7 +14,7 @@ from index_data import batches, doc_ids, random_sparse, vocab
 from splade_search.errors import InputError
 from splade_search.indexes import CsrIndex
 from splade_search.indexes.csr import compact, runs
-from splade_search.indexes.csr.postings import Postings, from_doc_major, keep, pieces, term_ranges
+from splade_search.indexes.csr.postings import Postings, from_doc_major, keep, pieces, term_ranges, to_doc_major
 from splade_search.indexes.csr.quantization import quantize
 from splade_search.indexes.generations import current_folder
 from splade_search.indexes.storage import ArrayAppender
@@ -141,3 +141,15 @@ def test_term_ranges_and_pieces_cover_every_term_once():
         np.testing.assert_array_equal(np.concatenate([p.docs for p in joined]), postings.docs)
         np.testing.assert_array_equal(np.concatenate([np.diff(p.indptr) for p in joined]), np.diff(postings.indptr))
     assert isinstance(joined[0], Postings)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int8])
+def test_to_doc_major_in_pieces_is_the_transpose(dtype):
+    docs = DOCS.astype(dtype)
+    docs.data[::7] = -docs.data[::7]
+    for size in (1, 37, 10**9):
+        forward = to_doc_major(from_doc_major(docs), docs.shape[0], size=size)
+        np.testing.assert_array_equal(forward.indptr, docs.indptr)
+        np.testing.assert_array_equal(forward.docs, docs.indices)  # each document's term numbers, ascending
+        np.testing.assert_array_equal(forward.weights, docs.data)
+        assert forward.weights.dtype == dtype

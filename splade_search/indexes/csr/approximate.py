@@ -38,7 +38,7 @@ import scipy.sparse as sp
 
 from ...errors import InputError
 from . import fast
-from .postings import Postings
+from .postings import Postings, to_doc_major
 from .ranges import concat_ranges, offsets_of
 from ..topk import top_k
 
@@ -101,30 +101,35 @@ class ApproximateIndex:
 
     @classmethod
     def build(cls, postings: Postings, n_docs: int, list_cut: int | None) -> ApproximateIndex:
-        """Impact-order, cut and tier each term's list, and transpose the postings into a forward index."""
-        indptr, weights = np.asarray(postings.indptr), np.asarray(postings.weights)
+        """Impact-order, cut and tier each term's list, and transpose the postings into a forward index.
+
+        Memory: the two structures, plus one term's (for the transpose, one document range's) temporaries.
+        """
+        indptr = np.asarray(postings.indptr)
         lengths = np.diff(indptr)
         kept = lengths if list_cut is None else np.minimum(lengths, list_cut)
         starts = offsets_of(kept)
-        positions = np.empty(int(starts[-1]), dtype=np.int64)
+        impact_docs = np.empty(int(starts[-1]), dtype=np.asarray(postings.docs[:0]).dtype)
+        impact_weights = np.empty(int(starts[-1]), dtype=np.asarray(postings.weights[:0]).dtype)
         tier_sizes = [np.empty(0, np.int64)] * len(lengths)
+        maxima = [np.empty(0, np.float32)] * len(lengths)
         for term in np.flatnonzero(kept).tolist():
             lo, hi, size = int(indptr[term]), int(indptr[term + 1]), int(kept[term])
-            order = np.argsort(-np.abs(weights[lo:hi].astype(np.float32)), kind="stable")[:size]
-            tier_sizes[term] = _tier_sizes(size)
-            tier_of = np.repeat(np.arange(len(tier_sizes[term]), dtype=np.int64), tier_sizes[term])
-            positions[starts[term] : starts[term + 1]] = np.sort((tier_of << 40) | order) & ((1 << 40) - 1)
-            positions[starts[term] : starts[term + 1]] += lo
-        impact = Postings(starts, np.asarray(postings.docs)[positions], weights[positions])
+            docs, weights = np.asarray(postings.docs[lo:hi]), np.asarray(postings.weights[lo:hi])
+            magnitudes = np.abs(weights.astype(np.float32))
+            order = np.argsort(-magnitudes, kind="stable")[:size]
+            sizes = _tier_sizes(size)
+            tier_of = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+            local = np.sort((tier_of << 40) | order) & ((1 << 40) - 1)  # each tier in document order
+            impact_docs[starts[term] : starts[term + 1]] = docs[local]
+            impact_weights[starts[term] : starts[term + 1]] = weights[local]
+            tier_sizes[term] = sizes
+            maxima[term] = np.maximum.reduceat(magnitudes[local], offsets_of(sizes)[:-1])
         counts = np.array([len(sizes) for sizes in tier_sizes], dtype=np.int64)
         ends = np.repeat(starts[:-1], counts) + np.concatenate([np.cumsum(sizes) for sizes in tier_sizes])
-        heads = ends - np.concatenate(tier_sizes)
-        maxima = np.maximum.reduceat(np.abs(impact.weights.astype(np.float32)), heads) if len(heads) else heads
-        tiers = Tiers(offsets_of(counts), ends, maxima.astype(np.float32))
-        term_major = sp.csc_matrix((weights, np.asarray(postings.docs), indptr), shape=(n_docs, len(lengths)))
-        doc_major = term_major.tocsr()
-        forward = Postings(doc_major.indptr.astype(np.int64), doc_major.indices, doc_major.data)
-        return cls(impact, tiers, forward, n_docs, lengths)
+        tiers = Tiers(offsets_of(counts), ends, np.concatenate(maxima).astype(np.float32))
+        impact = Postings(starts, impact_docs, impact_weights)
+        return cls(impact, tiers, to_doc_major(postings, n_docs), n_docs, lengths)
 
     def top_k(
         self, terms: np.ndarray, factors: np.ndarray, k: int, settings: ApproximateSettings

@@ -13,6 +13,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from .ranges import concat_ranges, offsets_of
+
 
 class Postings(NamedTuple):
     """The three arrays of a term-major posting index."""
@@ -64,6 +66,36 @@ def pieces(postings: Postings, size: int) -> Iterator[Postings]:
     for first, last in zip(bounds[:-1], bounds[1:]):
         a, b = int(postings.indptr[first]), int(postings.indptr[last])
         yield Postings(postings.indptr[first : last + 1] - a, postings.docs[a:b], postings.weights[a:b])
+
+
+def to_doc_major(postings: Postings, n_docs: int, size: int = 1 << 24) -> Postings:
+    """The same postings document by document: per document, its term numbers (ascending, int32) and weights.
+
+    Transposed document range by document range (ranges of about ``size`` postings, each a scipy
+    ``tocsr`` written to its place), so that besides the result one range's copy is held in memory.
+    """
+    indptr, docs, weights = postings
+    n_terms, nnz = len(indptr) - 1, int(indptr[-1])
+    counts = np.zeros(n_docs, dtype=np.int64)
+    for a in range(0, nnz, size):
+        counts += np.bincount(np.asarray(docs[a : min(a + size, nnz)]), minlength=n_docs)
+    doc_indptr = offsets_of(counts)
+    bounds = np.array(term_ranges(doc_indptr, size), dtype=np.int64)  # the cut works on any cumulative array
+    splits = np.empty((n_terms, len(bounds)), dtype=np.int64)  # where each term's postings reach each bound
+    for term in range(n_terms):
+        lo, hi = int(indptr[term]), int(indptr[term + 1])
+        splits[term] = lo + np.searchsorted(np.asarray(docs[lo:hi]), bounds)
+    terms_out = np.empty(nnz, dtype=np.int32)
+    weights_out = np.empty(nnz, dtype=np.asarray(weights[:0]).dtype)
+    for j, (first, last) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
+        where = concat_ranges(splits[:, j], splits[:, j + 1])
+        block = sp.csc_matrix(
+            (np.asarray(weights[where]), np.asarray(docs[where]) - first, offsets_of(splits[:, j + 1] - splits[:, j])),
+            shape=(last - first, n_terms),
+        ).tocsr()
+        terms_out[doc_indptr[first] : doc_indptr[last]] = block.indices
+        weights_out[doc_indptr[first] : doc_indptr[last]] = block.data
+    return Postings(doc_indptr, terms_out, weights_out)
 
 
 def doc_number_dtype(n_docs: int) -> np.dtype:
