@@ -63,6 +63,7 @@ def _train_data(recipe: Path) -> str:
 
 CASES = {
     "splade_scifact.yaml": "mlm",
+    "splade_scifact_peaked.yaml": "mlm",
     "inference_free_arguana.yaml": "mlm",
     "distill_scifact.yaml": "mlm",
     "csr_scifact.yaml": "bert",
