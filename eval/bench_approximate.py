@@ -48,7 +48,8 @@ RESULTS_NAME = "approximate-profiles"
 SOURCES = ("scifact",)  # real corpora the scaled ones are drawn from (`_gen`'s default adds ArguAna)
 PEAKED = (120, 25)  # heaviest terms kept per document, per query
 CSR_GRID = [*({"budget": b, "rerank": 300} for b in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)),
-            *({"budget": b, "rerank": 1000} for b in (0.05, 0.1, 0.2, 0.3))]
+            *({"budget": b, "rerank": 1000} for b in (0.05, 0.1, 0.2, 0.3)),
+            *({"budget": b, "rerank": 100} for b in (0.1, 0.2, 0.3, 0.4))]
 SEISMIC_GRID = [{"query_cut": c, "heap_factor": h} for c in (3, 5, 10, 20) for h in (0.6, 0.8, 1.0)]
 SEISMIC_DEFAULT = {"query_cut": 10, "heap_factor": 0.8}  # also timed through `index.search`, for the backend's overhead
 PASSES = 2  # each setting's queries run this often; the pass with the lower median counts (the machine is shared)
@@ -326,6 +327,36 @@ def report() -> str:
     return "\n".join(lines)
 
 
+def plot(group: str, path: Path) -> None:
+    """Recall@10 against median latency for one ``corpus/profile`` group: one series per engine and build."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series: dict[str, list[tuple[float, float]]] = {}
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for key, runs in load_results().items():
+        if not key.startswith(group + "/"):
+            continue
+        for r in runs:
+            if r["variant"] in ("exact", "pruned"):
+                ax.axvline(r["median_ms"], color="grey", linewidth=0.8, linestyle=":")
+                ax.annotate(f"csr {r['variant']}", (r["median_ms"], 0.02), rotation=90, fontsize=7,
+                            xycoords=("data", "axes fraction"))
+            elif r["variant"] != "backend":
+                label = f"{r['engine']} {key.split('/', 3)[3]}" if r["engine"] == "seismic" else f"{r['engine']} approximate"
+                series.setdefault(label, []).append((r["median_ms"], r["recall_at_10"]))
+    for label, points in series.items():
+        ax.plot(*zip(*sorted(points)), marker="o", markersize=3, linestyle="", label=label)
+    ax.axhline(0.97, color="grey", linewidth=0.8, linestyle="--")
+    ax.set(xscale="log", xlabel="median latency, 1 thread (ms)", ylabel="recall@10 vs csr exact",
+           title=f"Approximate search: recall vs latency ({group})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -343,7 +374,8 @@ def main() -> None:
     one.add_argument("profile")
     one.add_argument("build")
     one.add_argument("--rebuild", action="store_true")
-    sub.add_parser("report", help="print the markdown tables")
+    report_parser = sub.add_parser("report", help="print the markdown tables")
+    report_parser.add_argument("--plot", nargs=2, metavar=("GROUP", "PNG"), help="also plot CORPUS/PROFILE to PNG")
     generate_parser = sub.add_parser("generate", help="generate and cache scaled corpora")
     generate_parser.add_argument("corpora", nargs="+")
     args = parser.parse_args()
@@ -356,6 +388,8 @@ def main() -> None:
             print(name, sum(chunk.nnz for chunk in scaled_chunks(name)), "postings", flush=True)
     else:
         print(report())
+        if args.plot:
+            plot(args.plot[0], Path(args.plot[1]))
 
 
 if __name__ == "__main__":

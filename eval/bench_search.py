@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -111,7 +112,8 @@ def run_approximate(corpus_name: str, with_bmp: bool = True) -> list[dict]:
         first = time.perf_counter() - start
         hits, seconds = timed(search, rows)
         results.append({"engine": "csr", "variant": variant, "knobs": knobs, "corpus": corpus_name,
-                        "first_query_s": first, **summary(seconds), "recall_at_10": recall(hits, reference)})
+                        "first_query_s": first, **summary(seconds), "recall_at_10": recall(hits, reference),
+                        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20})
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     if with_bmp and corpus.index_path("bmp").exists():
         import bmp
