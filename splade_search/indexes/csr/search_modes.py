@@ -13,7 +13,7 @@
 What a mode needs is computed from the postings when the index is prepared for it (`SparseIndex.prepare`,
 which `SparseRetriever` calls) or else on its first query, and kept in memory: per-term
 maxima (numba path; ~0.2 s per 100 M postings), block maxima (numpy path; ~2.5 s and 0.4 GB per
-100 M postings), the approximate structure (two copies of the postings; ~15 s per 100 M).
+100 M postings), the approximate structure (two copies of the postings; ~25 s per 100 M, 211 s for 811 M).
 Whether numba is used is decided then too (see `fast`).
 """
 
