@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from ..errors import InputError
 from .csr import CsrIndex
+from .csr.postings import to_doc_major
 from .fields import flatten
 from .lock import WriteLock
 from .passage_map import PassageMap, passage_id
@@ -159,12 +160,8 @@ def _passage_map(ids: list[str], spans: Spans, settings: dict[str, Any]) -> Pass
 
 def _doc_major(index: CsrIndex) -> sp.csr_matrix:
     """The index's stored vectors, one row per document (float32)."""
-    postings = index.postings
-    term_major = sp.csc_matrix(
-        (np.asarray(postings.weights, dtype=np.float32), np.asarray(postings.docs), np.asarray(postings.indptr)),
-        shape=(len(index), len(index.vocab)),
-    )
-    return term_major.tocsr()
+    rows = to_doc_major(index.postings, len(index))
+    return sp.csr_matrix((rows.weights.astype(np.float32), rows.docs, rows.indptr), shape=(len(index), len(index.vocab)))
 
 
 def _same_text(index: CsrIndex, number: int, title: str, text: str) -> bool:

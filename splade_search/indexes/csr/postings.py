@@ -68,31 +68,64 @@ def pieces(postings: Postings, size: int) -> Iterator[Postings]:
         yield Postings(postings.indptr[first : last + 1] - a, postings.docs[a:b], postings.weights[a:b])
 
 
+class DocRanges:
+    """Consecutive document ranges of term-major postings, read as rows (each call starts where the last stopped).
+
+    Rows ``[start, stop)`` are one slice of every term's list: a cursor per term remembers where the
+    previous range ended, and one vectorised binary search over all terms at once finds where this one
+    ends. Memory: a few arrays of vocabulary size plus the range's postings, whatever the index size.
+    """
+
+    def __init__(self, postings: Postings, n_docs: int) -> None:
+        self._indptr = np.asarray(postings.indptr, dtype=np.int64)
+        self._docs, self._weights = postings.docs, postings.weights
+        self._cursor = self._indptr[:-1].copy()
+        self._n_docs = n_docs
+        self._next = 0
+
+    def rows(self, start: int, stop: int) -> sp.csr_matrix:
+        """Documents ``[start, stop)`` as a documents x terms matrix of stored weights (terms ascending per row)."""
+        if start != self._next:
+            raise ValueError(f"rows must be read in order: expected row {self._next}, got {start}")
+        ends = self._indptr[1:] if stop == self._n_docs else self._first_at_least(stop)
+        where = concat_ranges(self._cursor, ends)
+        block = sp.csc_matrix(
+            (np.asarray(self._weights[where]), np.asarray(self._docs[where]) - start, offsets_of(ends - self._cursor)),
+            shape=(stop - start, len(ends)),
+        )
+        self._cursor, self._next = ends.copy(), stop
+        return block.tocsr()
+
+    def _first_at_least(self, row: int) -> np.ndarray:
+        """Per term, the first posting position at or after its cursor whose document is ``row`` or later."""
+        low, high = self._cursor.copy(), self._indptr[1:].copy()
+        active = np.flatnonzero(low < high)
+        while len(active):
+            middle = (low[active] + high[active]) // 2
+            before = np.asarray(self._docs[middle]) < row
+            low[active[before]] = middle[before] + 1
+            high[active[~before]] = middle[~before]
+            active = active[low[active] < high[active]]
+        return low
+
+
 def to_doc_major(postings: Postings, n_docs: int, size: int = 1 << 24) -> Postings:
     """The same postings document by document: per document, its term numbers (ascending, int32) and weights.
 
-    Transposed document range by document range (ranges of about ``size`` postings, each a scipy
-    ``tocsr`` written to its place), so that besides the result one range's copy is held in memory.
+    Read as `DocRanges` of about ``size`` postings, each written to its place, so that besides the result
+    one range's copy is held in memory (a scipy ``tocsr`` of the whole index would copy every posting twice).
     """
-    indptr, docs, weights = postings
-    n_terms, nnz = len(indptr) - 1, int(indptr[-1])
+    nnz = int(postings.indptr[-1])
     counts = np.zeros(n_docs, dtype=np.int64)
     for a in range(0, nnz, size):
-        counts += np.bincount(np.asarray(docs[a : min(a + size, nnz)]), minlength=n_docs)
+        counts += np.bincount(np.asarray(postings.docs[a : min(a + size, nnz)]), minlength=n_docs)
     doc_indptr = offsets_of(counts)
-    bounds = np.array(term_ranges(doc_indptr, size), dtype=np.int64)  # the cut works on any cumulative array
-    splits = np.empty((n_terms, len(bounds)), dtype=np.int64)  # where each term's postings reach each bound
-    for term in range(n_terms):
-        lo, hi = int(indptr[term]), int(indptr[term + 1])
-        splits[term] = lo + np.searchsorted(np.asarray(docs[lo:hi]), bounds)
     terms_out = np.empty(nnz, dtype=np.int32)
-    weights_out = np.empty(nnz, dtype=np.asarray(weights[:0]).dtype)
-    for j, (first, last) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
-        where = concat_ranges(splits[:, j], splits[:, j + 1])
-        block = sp.csc_matrix(
-            (np.asarray(weights[where]), np.asarray(docs[where]) - first, offsets_of(splits[:, j + 1] - splits[:, j])),
-            shape=(last - first, n_terms),
-        ).tocsr()
+    weights_out = np.empty(nnz, dtype=np.asarray(postings.weights[:0]).dtype)
+    ranges = DocRanges(postings, n_docs)
+    bounds = term_ranges(doc_indptr, size)  # the cut works on any cumulative array
+    for first, last in zip(bounds[:-1], bounds[1:]):
+        block = ranges.rows(first, last)
         terms_out[doc_indptr[first] : doc_indptr[last]] = block.indices
         weights_out[doc_indptr[first] : doc_indptr[last]] = block.data
     return Postings(doc_indptr, terms_out, weights_out)
