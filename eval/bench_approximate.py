@@ -379,6 +379,13 @@ def main() -> None:
     generate_parser = sub.add_parser("generate", help="generate and cache scaled corpora")
     generate_parser.add_argument("corpora", nargs="+")
     args = parser.parse_args()
+    missing = [f"{source}@trained" for source in SOURCES if not (WORK / f"{source}@trained.docs.npz").exists()]
+    if args.command == "run" and "trained" in args.profiles and missing:
+        parser.error(f"the trained profile needs the vectors {', '.join(missing)}: run "
+                     "eval/_vectors.py scifact --model FOLDER --tag trained first")
+    groups = {"/".join(key.split("/")[:2]) for key in load_results()}
+    if args.command == "report" and args.plot and args.plot[0] not in groups:
+        parser.error(f"no results for {args.plot[0]!r}; recorded: {', '.join(sorted(groups)) or 'none'}")
     if args.command == "one":
         print(json.dumps(run_one(args.engine, args.corpus, args.profile, args.build, args.rebuild)))
     elif args.command == "run":
