@@ -383,9 +383,10 @@ def main() -> None:
     if args.command == "run" and "trained" in args.profiles and missing:
         parser.error(f"the trained profile needs the vectors {', '.join(missing)}: run "
                      "eval/_vectors.py scifact --model FOLDER --tag trained first")
-    groups = {"/".join(key.split("/")[:2]) for key in load_results()}
-    if args.command == "report" and args.plot and args.plot[0] not in groups:
-        parser.error(f"no results for {args.plot[0]!r}; recorded: {', '.join(sorted(groups)) or 'none'}")
+    if args.command == "report" and args.plot:
+        groups = {"/".join(key.split("/")[:2]) for key in load_results()}
+        if args.plot[0] not in groups:
+            parser.error(f"no results for {args.plot[0]!r}; recorded: {', '.join(sorted(groups)) or 'none'}")
     if args.command == "one":
         print(json.dumps(run_one(args.engine, args.corpus, args.profile, args.build, args.rebuild)))
     elif args.command == "run":
