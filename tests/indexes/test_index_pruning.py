@@ -130,6 +130,27 @@ def test_maxscore_kernel_prunes_on_skewed_data():
     assert stats[0] == 1 and stats[2] < np.diff(postings.indptr)[query.indices].sum()
 
 
+@pytest.mark.skipif(not fast.available(), reason="needs numba")
+@pytest.mark.parametrize("block", [1, 7, 64, 1000])
+def test_dense_kernel_results_do_not_depend_on_its_document_block(block):
+    from splade_search.indexes.csr import numba_kernels
+
+    docs = random_sparse(1000, 200, 20, seed=block)
+    docs.data[::5] *= -1
+    postings = from_doc_major(docs)
+    query = random_sparse(1, 200, 12, seed=block + 1)
+    terms, factors = query.indices.astype(np.int64), query.data.astype(np.float32)
+    acc = np.zeros(1000, dtype=np.float32)
+    got = numba_kernels.dense_top_k(*postings, terms, factors, 25, acc, block)
+    assert not acc.any()
+    whole = numba_kernels.dense_top_k(*postings, terms, factors, 25, acc, 1000)
+    np.testing.assert_array_equal(got[0], whole[0])
+    np.testing.assert_array_equal(got[1], whole[1])
+    scores = docs[got[0]].astype(np.float32) @ sp.csr_matrix((factors, terms, [0, len(terms)]), shape=(1, 200)).T
+    np.testing.assert_allclose(got[1], scores.toarray()[:, 0], rtol=1e-6)
+    assert np.all(np.diff(got[1]) <= 0) and len(got[0]) == 25
+
+
 def test_term_maxima():
     docs = random_sparse(300, 50, 10, seed=15)
     docs.data[::4] *= -1

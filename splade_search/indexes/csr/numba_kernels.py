@@ -4,7 +4,9 @@ Every kernel scores a document exactly as the plain scipy path does: float32 pro
 ``stored weight x query factor`` added in query-term order, so scores are bit-identical, and hits
 are ranked by score descending, then document number ascending.
 
-- `dense_top_k`: exhaustive term-at-a-time scoring into one float32 accumulator per document.
+- `dense_top_k`: exhaustive term-at-a-time scoring into one float32 accumulator per document,
+  one range of `DOC_BLOCK` documents at a time, so the accumulator slots being added to stay in
+  cache on corpora of millions of documents (each document's sum keeps query-term order).
 - `maxscore_top_k`: safe dynamic pruning (MaxScore, term-at-a-time). With term upper bounds
   ``ub_t = |q_t| max|w_t|`` in decreasing order and a lower bound ``theta`` on the k-th score (exact
   scores of a few promising documents), only the *essential* terms (the prefix whose remaining
@@ -22,6 +24,7 @@ import numpy as np
 from numba import njit
 
 _UNIT = 2.0**-24
+DOC_BLOCK = 1 << 20  # documents accumulated at a time by `dense_top_k` (4 MB of float32 slots)
 
 
 @njit(inline="always")
@@ -76,27 +79,34 @@ def _ranked(hs, hd, n):  # type: ignore[no-untyped-def]
 
 
 @njit(nogil=True, cache=True)
-def dense_top_k(indptr, docs, weights, terms, factors, k, acc):  # type: ignore[no-untyped-def]
+def dense_top_k(indptr, docs, weights, terms, factors, k, acc, block=DOC_BLOCK):  # type: ignore[no-untyped-def]
     """Exhaustive top-``k`` of one query (see the module docstring).
 
     ``acc``: a zeroed float32 scratch array with one slot per document, left zeroed (reusing it
-    keeps the accumulator warm in cache and avoids page faults on every query).
+    keeps the accumulator warm in cache and avoids page faults on every query). ``block``: documents
+    accumulated at a time (the results do not depend on it).
     """
+    cursor = np.empty(len(terms), np.int64)
     for j in range(len(terms)):
-        f = factors[j]
-        for i in range(indptr[terms[j]], indptr[terms[j] + 1]):
-            acc[docs[i]] += np.float32(weights[i]) * f
+        cursor[j] = indptr[terms[j]]
     hs, hd, n = np.empty(k, np.float32), np.empty(k, np.int64), 0
-    for d in range(len(acc)):
-        if acc[d] != 0:
-            n = _offer(hs, hd, n, k, acc[d], d)
-            acc[d] = 0
+    for lo in range(0, len(acc), block):
+        hi = min(len(acc), lo + block)
+        for j in range(len(terms)):
+            f, start = factors[j], cursor[j]
+            cursor[j] = _first_at_least(docs, start, indptr[terms[j] + 1], hi)
+            for i in range(start, cursor[j]):
+                acc[docs[i]] += np.float32(weights[i]) * f
+        for d in range(lo, hi):
+            if acc[d] != 0:
+                n = _offer(hs, hd, n, k, acc[d], d)
+                acc[d] = 0
     return _ranked(hs, hd, n)
 
 
 @njit(inline="always")
-def _position(docs, start, end, d):  # type: ignore[no-untyped-def]
-    """Position of document ``d`` in ``docs[start:end]`` (binary search), or -1."""
+def _first_at_least(docs, start, end, d):  # type: ignore[no-untyped-def]
+    """First position in ``docs[start:end]`` (ascending) holding a document ``>= d``, or ``end``."""
     lo, hi = start, end
     while lo < hi:
         mid = (lo + hi) >> 1
@@ -104,6 +114,13 @@ def _position(docs, start, end, d):  # type: ignore[no-untyped-def]
             lo = mid + 1
         else:
             hi = mid
+    return lo
+
+
+@njit(inline="always")
+def _position(docs, start, end, d):  # type: ignore[no-untyped-def]
+    """Position of document ``d`` in ``docs[start:end]`` (binary search), or -1."""
+    lo = _first_at_least(docs, start, end, d)
     return lo if lo < end and docs[lo] == d else -1
 
 
@@ -183,7 +200,7 @@ def maxscore_top_k(  # type: ignore[no-untyped-def]
         for i in range(indptr[t], indptr[t + 1]):
             acc[docs[i]] += np.float32(weights[i]) * f
     theta = max(theta, _kth_exact(indptr, docs, weights, terms, factors, _top_m(acc, m), k))
-    candidates = _survivors(acc, np.arange(n_docs), theta - slack - suffix[essential])
+    candidates = _dense_survivors(acc, theta - slack - suffix[essential], min(n_docs, scored))
     for jj in range(essential, n):
         _merge(indptr, docs, weights, terms[order[jj]], factors[order[jj]], candidates, acc)
         candidates = _survivors(acc, candidates, theta - slack - suffix[jj + 1])
@@ -213,6 +230,18 @@ def _survivors(acc, candidates, limit):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _dense_survivors(acc, limit, capacity):  # type: ignore[no-untyped-def]
+    """The documents (ascending) whose non-zero partial score reaches ``limit``; at most ``capacity``."""
+    kept = np.empty(capacity, np.int64)
+    n = 0
+    for d in range(len(acc)):
+        if acc[d] != 0 and acc[d] >= limit:
+            kept[n] = d
+            n += 1
+    return kept[:n]
+
+
+@njit(cache=True)
 def _merge(indptr, docs, weights, term, factor, candidates, acc):  # type: ignore[no-untyped-def]
     """Add ``term``'s contribution to each candidate (ascending), galloping through its list."""
     pos, end = indptr[term], indptr[term + 1]
@@ -221,14 +250,7 @@ def _merge(indptr, docs, weights, term, factor, candidates, acc):  # type: ignor
         while pos + step < end and docs[pos + step] < d:
             pos += step
             step <<= 1
-        lo, hi = pos, min(pos + step + 1, end)
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if docs[mid] < d:
-                lo = mid + 1
-            else:
-                hi = mid
-        pos = lo
+        pos = _first_at_least(docs, pos, min(pos + step + 1, end), d)
         if pos >= end:
             return
         if docs[pos] == d:
