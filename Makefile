@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine (Python 3.11, no torch):
 #   make demo   install, then index the sample corpus with the embedded tiny SPLADE and run queries (offline)
-#   make test   install (with test and Lucene extras), then run the test suite
+#   make test   install (with the test, Lucene and numba extras), then run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -18,7 +18,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) -e ".[dev,lucene]"
+	$(PIP) -e ".[dev,lucene,fast]"
 	touch $@
 
 install: $(VENV)/.installed
