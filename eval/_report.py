@@ -17,6 +17,8 @@ LABELS = {"csr:exact": "csr exact (scipy)", "csr:pruned": "csr pruned", "csr:pru
           "lucene:": "Lucene (ours)", "pyserini:": "pyserini LuceneImpactSearcher", "pisa:maxscore": "PISA maxscore",
           "pisa:block_max_wand": "PISA block-max WAND", "bmp:": "bmp (alpha=beta=1)"}
 ORDER = ["scifact", "arguana", "synth-100000", "topic-100000", "synth-1000000", "topic-1000000", "synth-3000000"]
+SIZES = {"scifact": 5_183, "arguana": 8_674, "synth-100000": 100_000, "synth-1000000": 1_000_000}  # latency plot
+TRADEOFF = ("synth-1000000", "topic-1000000")  # the approximate trade-off plot's corpora
 
 
 def load(name: str) -> dict:
@@ -95,9 +97,24 @@ def plots(search: dict, approximate: dict) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sizes = {"scifact": 5_183, "arguana": 8_674, "synth-100000": 100_000, "synth-1000000": 1_000_000}
-    fig, ax = plt.subplots(figsize=(7, 4.5))
     table = by_corpus(search)
+    if _complete("search_latency.png", SIZES, table):
+        _latency_plot(plt, table)
+    if _complete("approximate_tradeoff.png", TRADEOFF, approximate):
+        _tradeoff_plot(plt, approximate)
+
+
+def _complete(plot: str, corpora, results: dict) -> bool:
+    """Whether ``results`` cover every corpus the plot draws; says which are missing otherwise."""
+    missing = [c for c in corpora if c not in results]
+    if missing:
+        print(f"\n{plot} not written: no results for {', '.join(missing)} (run their benchmarks first)")
+    return not missing
+
+
+def _latency_plot(plt, table: dict) -> None:
+    sizes = {**SIZES, **({"synth-3000000": 3_000_000} if "synth-3000000" in table else {})}
+    fig, ax = plt.subplots(figsize=(7, 4.5))
     for run in ["csr:exact", "csr:pruned", "csr:pruned-numpy", *PEERS]:
         points = sorted((sizes[c], table[c][run]["median_ms"]) for c in sizes if c in table and run in table[c])
         if points:
@@ -107,8 +124,12 @@ def plots(search: dict, approximate: dict) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(HERE / "search_latency.png", dpi=120)
+
+
+def _tradeoff_plot(plt, approximate: dict) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for corpus, runs in approximate.items():
+    for corpus in TRADEOFF:
+        runs = approximate[corpus]
         for engine in ("csr", "bmp"):
             chosen = [r for r in runs if r["engine"] == engine and r["variant"] == "approximate"]
             points = sorted((r["median_ms"], r["recall_at_10"]) for r in chosen)
