@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-import numpy as np
 import scipy.sparse as sp
 
 from ..errors import InputError
 from ..indexes.csr.postings import DocRanges
+from ..indexes.csr.quantization import restore
 
 DEFAULT_BATCH_ROWS = 1024
 
@@ -36,13 +36,11 @@ def vector_batches(index: Any, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator
     if not isinstance(batch_rows, int) or isinstance(batch_rows, bool) or batch_rows < 1:
         raise InputError(f"batch_rows must be a positive integer, got {batch_rows!r}")
     check_exportable(index)
-    ranges, scale = DocRanges(index.postings, len(index)), index.quantization.scale
+    ranges = DocRanges(index.postings, len(index))
     for start in range(0, len(index), batch_rows):
         stop = min(start + batch_rows, len(index))
         stored = ranges.rows(start, stop)
-        weights = stored.data.astype(np.float32)
-        if scale:
-            weights = weights / np.float32(scale)
+        weights = restore(stored.data, index.quantization)
         vectors = sp.csr_matrix((weights, stored.indices, stored.indptr), shape=stored.shape)
         yield VectorBatch(start, index.doc_ids[start:stop], vectors)
 

@@ -31,7 +31,7 @@ from ..fields import FieldColumns, Records, field_columns
 from ..passage_map import PassageMap
 from ..layout import check_metadata, check_vocab, write_index_files
 from .postings import Postings
-from .quantization import Quantization, parse_mode, recipe_for
+from .quantization import Quantization, parse_mode, recipe_for, restore
 from .runs import SortedRuns
 from .search_modes import SearchModes, check_knobs
 from .writers import PLAIN_FILES, open_writer, write_postings, write_quantized
@@ -301,8 +301,7 @@ class CsrIndex(SparseIndex):
             position = int(np.searchsorted(docs, doc_number))
             if position < len(docs) and docs[position] == doc_number:
                 found[i] = weights[position]
-        scale = self._quantization.scale
-        return found / np.float32(scale) if scale else found
+        return restore(found, self._quantization)
 
     def _query_factors(self, weights: np.ndarray) -> np.ndarray:
         """Query weights with the dequantization scale folded in, so stored values are used as they are."""

@@ -90,3 +90,9 @@ def store(weights: np.ndarray, recipe: Quantization) -> np.ndarray:
     if recipe.scale is None:
         return weights.astype(recipe.numpy_dtype, copy=recipe.dtype != "float32")
     return np.rint(weights * np.float32(recipe.scale)).astype(recipe.numpy_dtype)
+
+
+def restore(stored: np.ndarray, recipe: Quantization) -> np.ndarray:
+    """Weights as ``recipe`` stored them, read back as float32 (``stored / scale`` for integer dtypes)."""
+    values = np.asarray(stored, dtype=np.float32)
+    return values / np.float32(recipe.scale) if recipe.scale else values
