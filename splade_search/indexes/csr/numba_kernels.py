@@ -200,7 +200,7 @@ def maxscore_top_k(  # type: ignore[no-untyped-def]
         for i in range(indptr[t], indptr[t + 1]):
             acc[docs[i]] += np.float32(weights[i]) * f
     theta = max(theta, _kth_exact(indptr, docs, weights, terms, factors, _top_m(acc, m), k))
-    candidates = _dense_survivors(acc, theta - slack - suffix[essential], min(n_docs, scored))
+    candidates = _survivors(acc, np.arange(n_docs), theta - slack - suffix[essential])
     for jj in range(essential, n):
         _merge(indptr, docs, weights, terms[order[jj]], factors[order[jj]], candidates, acc)
         candidates = _survivors(acc, candidates, theta - slack - suffix[jj + 1])
@@ -223,18 +223,6 @@ def _survivors(acc, candidates, limit):  # type: ignore[no-untyped-def]
     kept = np.empty(len(candidates), np.int64)
     n = 0
     for d in candidates:
-        if acc[d] != 0 and acc[d] >= limit:
-            kept[n] = d
-            n += 1
-    return kept[:n]
-
-
-@njit(cache=True)
-def _dense_survivors(acc, limit, capacity):  # type: ignore[no-untyped-def]
-    """The documents (ascending) whose non-zero partial score reaches ``limit``; at most ``capacity``."""
-    kept = np.empty(capacity, np.int64)
-    n = 0
-    for d in range(len(acc)):
         if acc[d] != 0 and acc[d] >= limit:
             kept[n] = d
             n += 1
